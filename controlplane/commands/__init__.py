@@ -1,0 +1,10 @@
+"""The command groups of `ecomctl`, registered in one place (see controlplane/cli.py)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from controlplane.commands import stack
+
+# One line per command module; each exposes register(app: typer.Typer).
+COMMAND_MODULES: tuple[ModuleType, ...] = (stack,)
