@@ -1,0 +1,95 @@
+"""The components of the local stack, registered in one place.
+
+Each entry builds, from Settings, the supervised service, its health check and its endpoint. An
+unknown component name is an error (``StackError``), never a silent skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controlplane.settings import Settings
+from controlplane.stack.errors import StackError
+from controlplane.stack.kafka import KafkaNode
+from controlplane.stack.prometheus import PrometheusServer
+from controlplane.stack.route53 import MotoServer
+from controlplane.stack.supervisor import Service
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    service: Service
+    endpoint: str
+    healthy: Callable[[], bool]
+    prepare: Callable[[], None] = field(default=lambda: None)
+    ports: dict[str, int] = field(default_factory=dict)  # what it binds, by settings name
+
+
+def kafka_node(settings: Settings) -> KafkaNode:
+    return KafkaNode(
+        home=settings.state_dir / "kafka", libs=settings.kafka_libs, host=settings.host,
+        port=settings.ports.kafka, controller_port=settings.ports.kafka_controller,
+    )
+
+
+def prometheus_server(settings: Settings) -> PrometheusServer:
+    return PrometheusServer(home=settings.state_dir / "prometheus", host=settings.host, port=settings.ports.prometheus)
+
+
+def _kafka(settings: Settings) -> list[Component]:
+    node = kafka_node(settings)
+    return [Component(
+        name="kafka", endpoint=node.bootstrap, healthy=node.healthy, prepare=node.prepare,
+        service=Service("kafka", tuple(node.broker_command()), graceful_timeout=30.0),
+        ports={"kafka": node.port, "kafka_controller": node.controller_port},
+    )]
+
+
+def _prometheus(settings: Settings) -> list[Component]:
+    server = prometheus_server(settings)
+    return [Component(
+        name="prometheus", endpoint=server.url, healthy=server.healthy, prepare=server.prepare,
+        service=Service("prometheus", tuple(server.command()), graceful_timeout=15.0),
+        ports={"prometheus": server.port},
+    )]
+
+
+def _route53(settings: Settings) -> list[Component]:
+    moto = MotoServer(settings.host, settings.ports.route53)
+    return [Component(
+        name="route53", endpoint=moto.url, healthy=moto.healthy,
+        service=Service("route53", tuple(moto.command()), graceful_timeout=5.0),
+        ports={"route53": moto.port},
+    )]
+
+
+ComponentFactory = Callable[[Settings], list[Component]]
+
+# Start order matters: Kafka first (slowest), then what reads from it.
+REGISTRY: dict[str, ComponentFactory] = {
+    "kafka": _kafka,
+    "prometheus": _prometheus,
+    "route53": _route53,
+}
+
+INFRASTRUCTURE = ("kafka", "prometheus", "route53")
+
+
+def build(settings: Settings, names: tuple[str, ...]) -> list[Component]:
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise StackError(f"unknown stack component(s) {unknown}; known: {sorted(REGISTRY)}")
+    ordered = [n for n in REGISTRY if n in names]
+    return [component for name in ordered for component in REGISTRY[name](settings)]
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def default_components(settings: Settings, traffic: bool = True) -> tuple[str, ...]:
+    """Everything `ecomctl up` runs (demo traffic unless ``traffic`` is False)."""
+    return tuple(name for name in REGISTRY if traffic or name != "traffic")

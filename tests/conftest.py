@@ -1,0 +1,93 @@
+"""Session fixtures: the real components (Kafka KRaft, Prometheus, moto's Route 53), started through
+the product's own stack code on free loopback ports, and stopped by pid at the end of the session."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from controlplane.settings import Ports, Settings
+from controlplane.stack.components import INFRASTRUCTURE
+from controlplane.stack.stack import LocalStack
+from controlplane.stack.supervisor import pid_alive
+
+REPO = Path(__file__).resolve().parents[1]
+API_KEY = "test-key"
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (all held open at once so none is handed out twice)."""
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+
+
+def make_settings(state_dir: Path, **overrides: object) -> Settings:
+    names = list(Ports.model_fields)
+    ports = Ports(**dict(zip(names, free_ports(len(names)), strict=True)))
+    return Settings(state_dir=state_dir, ports=ports, ingest_api_keys=(API_KEY,), **overrides)  # type: ignore[arg-type]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment that makes a child `ecomctl` see the same settings."""
+    env = dict(os.environ)
+    env["ECOMCTL_STATE_DIR"] = str(settings.state_dir)
+    env["ECOMCTL_INGEST_API_KEYS"] = ",".join(settings.ingest_api_keys)
+    env["ECOMCTL_CONSOLE_USERS"] = ",".join(settings.console_users)
+    for name, port in settings.ports.model_dump().items():
+        env[f"ECOMCTL_PORTS__{name.upper()}"] = str(port)
+    return env
+
+
+def start_stack(settings: Settings, components: tuple[str, ...]) -> Iterator[LocalStack]:
+    stack = LocalStack(settings, components)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        pids = stack.stop()
+        left = [p for p in pids if pid_alive(p)]
+        assert not left, f"processes left behind after stop: {left}"
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("stack") / ".ecomctl")
+
+
+@pytest.fixture(scope="session")
+def infra(stack_settings: Settings) -> Iterator[LocalStack]:
+    """Kafka, Prometheus and the Route 53 emulator, once per session."""
+    yield from start_stack(stack_settings, INFRASTRUCTURE)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: LocalStack) -> str:
+    return infra.settings.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(infra: LocalStack) -> str:
+    return infra.settings.prometheus_url
+
+
+@pytest.fixture(scope="session")
+def route53_endpoint(infra: LocalStack) -> str:
+    return infra.settings.route53_url
+
+
+@pytest.fixture(scope="session")
+def cli_env(stack_settings: Settings) -> dict[str, str]:
+    return settings_env(stack_settings)
+
+
+@pytest.fixture(scope="session")
+def ecomctl() -> str:
+    return str(REPO / ".venv" / "bin" / "ecomctl")
