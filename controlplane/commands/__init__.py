@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from controlplane.commands import stack
+from controlplane.commands import dashboards, loadgen, stack
 
 # One line per command module; each exposes register(app: typer.Typer).
-COMMAND_MODULES: tuple[ModuleType, ...] = (stack,)
+COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen)
