@@ -1,8 +1,9 @@
-"""The policies' value type: a Decision (pure data; the control plane acts on it)."""
+"""The policies' value types: a Decision (pure data; the control plane acts on it) and Observed
+(the current state of the targets, which the control plane reads from its actuators and passes in)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from collectors.model import Sample
@@ -25,3 +26,16 @@ class Decision:
     reason: str  # observed value and limit, e.g. "lag 12500 > 1000 for 60s"
     evidence: tuple[Sample, ...] = ()
     priority: int = 0
+    # The caller records an ACT with dry_run set as "dry-run" and changes nothing.
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What the targets look like now, as the actuators report it (not read from the Snapshot).
+
+    ``weights``: record -> set identifier -> weight; ``replicas``: consumer group -> replicas.
+    """
+
+    weights: dict[str, dict[str, int]] = field(default_factory=dict)
+    replicas: dict[str, int] = field(default_factory=dict)

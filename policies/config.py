@@ -1,0 +1,246 @@
+"""Policy files (DESIGN 3.5): pydantic models, validated at load.
+
+A policy file is ``{"policies": [ {kind: ..., name: ..., ...}, ... ]}``. Each entry is validated by
+the model of its ``kind`` (see ``POLICY_KINDS``); an unknown kind is an error. Every error names the
+file, the policy (by name, or by index when it has none), the field and the offending value.
+
+Durations are strings with a unit: ``500ms``, ``30s``, ``5m``, ``1h`` (a bare number is refused:
+seconds or minutes would be a guess).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+WEIGHT_MAX = 255  # Route 53 weights are 0..255
+
+
+def parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError("expected a duration with a unit: 500ms, 30s, 5m or 1h")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    return f"{seconds:g}s"
+
+
+class PolicyConfig(BaseModel):
+    """Fields every kind shares."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: str
+    # Higher wins when two policies want to change the same target in one tick.
+    priority: int = 0
+    # Decide and report, but let the caller only record the decision (like Argo's per-metric dryRun).
+    dry_run: bool = False
+    # Start paused (an SRE resumes it); the engine state can pause and resume at run time too.
+    paused: bool = False
+
+
+class ConsumerLagScalingConfig(PolicyConfig):
+    kind: Literal["consumer_lag_scaling"] = "consumer_lag_scaling"
+    group: str = Field(min_length=1)
+    metric: Literal["lag", "lag_seconds"] = "lag"
+    scale_out_above: float = Field(gt=0)
+    scale_in_below: float = Field(ge=0)
+    for_: Duration = Field(alias="for")
+    scale_in_for: Duration
+    step: int = Field(default=1, ge=1)
+    # Size a scale-out to drain the backlog within this time (uses the observed consume rate).
+    drain_within: Duration | None = None
+    # Compare the mean over this window, not the last value: sawtooth lag no longer resets the timer.
+    window: Duration = timedelta(0)
+    # Only use replica counts that divide the partition count, so partitions spread evenly.
+    partition_friendly: bool = False
+    # No scale to zero: a group without consumers shows lag that cannot tell idle from broken.
+    min_replicas: int = Field(default=1, ge=1)
+    max_replicas: int = Field(ge=1)
+    cooldown: Duration = timedelta(seconds=60)
+
+    @property
+    def target(self) -> str:
+        return self.group
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConsumerLagScalingConfig:
+        if self.scale_in_below >= self.scale_out_above:
+            raise ValueError(
+                f"scale_in_below {self.scale_in_below:g} must be below scale_out_above "
+                f"{self.scale_out_above:g} (the gap between them is the hysteresis band)"
+            )
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} > max_replicas {self.max_replicas}")
+        if self.drain_within is not None and self.drain_within <= timedelta(0):
+            raise ValueError(f"drain_within {format_duration(self.drain_within)} must be positive")
+        return self
+
+
+class IngestTrafficShiftConfig(PolicyConfig):
+    kind: Literal["ingest_traffic_shift"] = "ingest_traffic_shift"
+    record: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    error_ratio_above: float = Field(gt=0, le=1)
+    p99_ms_above: float = Field(gt=0)
+    threshold: int = Field(default=3, ge=1)
+    step_weight: int = Field(ge=1, le=WEIGHT_MAX)
+    max_weight: int = Field(ge=1, le=WEIGHT_MAX)  # the most weight `to` may reach through this policy
+    recover_after: Duration
+    # Spacing of further steps back once recovering; defaults to recover_after.
+    recover_step_every: Duration | None = None
+    # At or below this rate (requests/s) of `from`, its error ratio and p99 mean nothing.
+    min_rate: float = Field(default=0.0, ge=0)
+    # "hold": no traffic is inconclusive. "readiness": judge an idle `from` by /readyz alone, so a
+    # gateway drained to weight 0 can still be found healthy and get its traffic back.
+    when_no_traffic: Literal["hold", "readiness"] = "hold"
+
+    @property
+    def target(self) -> str:
+        return self.record
+
+    @property
+    def recover_every(self) -> timedelta:
+        return self.recover_step_every or self.recover_after
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IngestTrafficShiftConfig:
+        if self.from_ == self.to:
+            raise ValueError(f"from and to are both {self.to!r}")
+        if self.step_weight > self.max_weight:
+            raise ValueError(f"step_weight {self.step_weight} > max_weight {self.max_weight}")
+        return self
+
+
+AnyPolicyConfig = ConsumerLagScalingConfig | IngestTrafficShiftConfig
+
+# The one registry of policy kinds: kind -> model.
+POLICY_KINDS: dict[str, type[ConsumerLagScalingConfig] | type[IngestTrafficShiftConfig]] = {
+    "consumer_lag_scaling": ConsumerLagScalingConfig,
+    "ingest_traffic_shift": IngestTrafficShiftConfig,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyError:
+    """One problem in one policy file."""
+
+    file: str
+    policy: str | None  # "'name'" or "#index"; None for file-level problems
+    field: str | None
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.policy is None else f"{self.file}: policy {self.policy}"
+        if self.field is None:
+            return f"{where}: {self.message}"
+        return f"{where}: field '{self.field}' value {self.value!r}: {self.message}"
+
+
+class PolicyFileError(Exception):
+    def __init__(self, errors: Sequence[PolicyError]) -> None:
+        super().__init__("invalid policy files:\n  " + "\n  ".join(str(e) for e in errors))
+        self.errors = tuple(errors)
+
+
+def _policy_label(index: int, entry: Any) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return f"'{name}' (#{index})" if isinstance(name, str) and name else f"#{index}"
+
+
+def _validation_errors(file: str, label: str, exc: ValidationError) -> list[PolicyError]:
+    errors = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or None
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append(PolicyError(file, label, field, err.get("input"), message))
+    return errors
+
+
+def _parse_entry(file: str, index: int, entry: Any) -> tuple[AnyPolicyConfig | None, list[PolicyError]]:
+    label = _policy_label(index, entry)
+    if not isinstance(entry, dict):
+        return None, [PolicyError(file, label, None, None, f"expected a mapping, got {type(entry).__name__}")]
+    kind = entry.get("kind")
+    model = POLICY_KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(POLICY_KINDS))
+        return None, [PolicyError(file, label, "kind", kind, f"unknown kind; expected one of {known}")]
+    try:
+        return model.model_validate(entry), []
+    except ValidationError as exc:
+        return None, _validation_errors(file, label, exc)
+
+
+def parse_policy_document(file: str, document: Any) -> tuple[list[AnyPolicyConfig], list[PolicyError]]:
+    """Validate one parsed YAML document; returns the valid policies and every error found."""
+    if not isinstance(document, dict) or not isinstance(document.get("policies"), list):
+        return [], [PolicyError(file, None, "policies", None, "expected a top-level 'policies:' list")]
+    extra = sorted(set(document) - {"policies"})
+    errors = [PolicyError(file, None, key, document[key], "unknown top-level key") for key in extra]
+    policies: list[AnyPolicyConfig] = []
+    for index, entry in enumerate(document["policies"]):
+        policy, entry_errors = _parse_entry(file, index, entry)
+        errors.extend(entry_errors)
+        if policy is not None:
+            policies.append(policy)
+    return policies, errors
+
+
+def check_policy_files(paths: Iterable[Path]) -> tuple[list[AnyPolicyConfig], list[PolicyError]]:
+    """Load every file, collecting all errors (also names used twice across the files)."""
+    policies: list[AnyPolicyConfig] = []
+    errors: list[PolicyError] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        file = str(path)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            errors.append(PolicyError(file, None, None, None, f"cannot read: {exc.strerror or exc}"))
+            continue
+        except yaml.YAMLError as exc:
+            errors.append(PolicyError(file, None, None, None, f"not valid YAML: {exc}"))
+            continue
+        found, file_errors = parse_policy_document(file, document)
+        errors.extend(file_errors)
+        for policy in found:
+            if policy.name in seen:
+                errors.append(PolicyError(file, f"'{policy.name}'", "name", policy.name,
+                                          f"name already used in {seen[policy.name]}"))
+                continue
+            seen[policy.name] = file
+            policies.append(policy)
+    return policies, errors
+
+
+def load_policy_files(paths: Iterable[Path]) -> tuple[AnyPolicyConfig, ...]:
+    """Load and validate; raises PolicyFileError listing every error (startup refuses bad files)."""
+    policies, errors = check_policy_files(paths)
+    if errors:
+        raise PolicyFileError(errors)
+    return tuple(policies)
+
+
+DEFAULT_POLICY_FILES: tuple[Path, ...] = tuple(sorted(Path(__file__).parent.glob("*.yaml")))
