@@ -7,6 +7,7 @@ validator. Every registered version of every type is accepted (producers move at
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -203,8 +204,9 @@ def describe_error(exc: fastjsonschema.JsonSchemaValueException) -> str:
 
 def _compile(sv: SchemaVersion) -> Validator:
     try:
+        # fastjsonschema rewrites $refs in the dict it is given: hand it a copy.
         # use_default=False: validation must never add fields to the producer's event.
-        return fastjsonschema.compile(dict(sv.schema), formats=_FORMATS, use_default=False)
+        return fastjsonschema.compile(copy.deepcopy(dict(sv.schema)), formats=_FORMATS, use_default=False)
     except fastjsonschema.JsonSchemaDefinitionException as exc:
         raise ContractLoadError(f"{sv.path}: invalid JSON Schema: {exc}") from exc
 
@@ -230,7 +232,7 @@ def _check_envelope_constants(sv: SchemaVersion) -> None:
         got = properties.get(field, {}).get("const") if isinstance(properties.get(field), dict) else None
         if got != expected or isinstance(got, bool):
             raise ContractLoadError(
-                f"{sv.path}: properties.{field} must be {{\"const\": {json.dumps(expected)}}}, got {got!r}"
+                f'{sv.path}: properties.{field} must be {{"const": {json.dumps(expected)}}}, got {got!r}'
             )
 
 

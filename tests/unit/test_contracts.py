@@ -95,11 +95,17 @@ ACTIONS = '["add", "remove", "update"]'
         (cart(currency="eur"), "schema", 'payload.currency: must match ^[A-Z]{3}$, got "eur"'),
         (cart(unit_price=-0.01), "schema", "payload.unit_price: must be >= 0, got -0.01"),
         (cart(coupon="X"), "schema", "payload: unexpected property 'coupon'"),
-        (event("cart", {k: v for k, v in CART.items() if k != "currency"}), "schema",
-         "payload: missing required property 'currency'"),
+        (
+            event("cart", {k: v for k, v in CART.items() if k != "currency"}),
+            "schema",
+            "payload: missing required property 'currency'",
+        ),
         (purchase(items=[]), "schema", "payload.items: must have at least 1 items, got 0"),
-        (purchase(items=[{**ITEM, "quantity": 0}]), "schema",
-         "payload.items[0].quantity: must be >= 1, got 0"),
+        (
+            purchase(items=[{**ITEM, "quantity": 0}]),
+            "schema",
+            "payload.items[0].quantity: must be >= 1, got 0",
+        ),
         (purchase(total="10"), "schema", "payload.total: must be of type number, got string"),
         (page(event_id="not-a-uuid"), "schema", 'event_id: must be a valid uuid, got "not-a-uuid"'),
         (page(occurred_at="yesterday"), "schema", "occurred_at: must be a valid date-time"),
@@ -107,8 +113,11 @@ ACTIONS = '["add", "remove", "update"]'
         (page(session_id="s" * 129), "schema", "session_id: must be at most 128 characters long, got 129"),
         (page(user_id=7), "schema", "user_id: must be of type string or null, got integer"),
         (page(extra=1), "schema", "event: unexpected property 'extra'"),
-        ({k: v for k, v in page().items() if k != "user_id"}, "schema",
-         "event: missing required property 'user_id'"),
+        (
+            {k: v for k, v in page().items() if k != "user_id"},
+            "schema",
+            "event: missing required property 'user_id'",
+        ),
     ],
 )
 def test_invalid_events_are_rejected_with_reason_and_path(
@@ -154,13 +163,22 @@ BAD_TYPE = json.dumps(
     [
         ("cart/v1.json", "{not json", "cart/v1.json: not valid JSON"),
         ("cart/v1.json", "[]", "cart/v1.json: a JSON Schema must be a JSON object, got array"),
-        ("cart/v9.json", v1_with("cart", {"schema_version": {"const": 9}}),
-         "cart/v9.json: version gap, missing v2.json"),
+        (
+            "cart/v9.json",
+            v1_with("cart", {"schema_version": {"const": 9}}),
+            "cart/v9.json: version gap, missing v2.json",
+        ),
         ("cart/latest.json", "{}", "cart/latest.json: unexpected file"),
-        ("cart/v1.json", v1_with("cart", {"event_type": {"const": "page_view"}}),
-         "cart/v1.json: properties.event_type must be"),
-        ("page_view/v1.json", v1_with("page_view", {"schema_version": {"const": 2}}),
-         "page_view/v1.json: properties.schema_version must be"),
+        (
+            "cart/v1.json",
+            v1_with("cart", {"event_type": {"const": "page_view"}}),
+            "cart/v1.json: properties.event_type must be",
+        ),
+        (
+            "page_view/v1.json",
+            v1_with("page_view", {"schema_version": {"const": 2}}),
+            "page_view/v1.json: properties.schema_version must be",
+        ),
         ("cart/v1.json", BAD_TYPE, "cart/v1.json: invalid JSON Schema"),
     ],
 )
