@@ -156,6 +156,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
             value = "<hidden>" if field.startswith("console_users") else repr(err.get("input"))
-            lines.append(f"{source} / ECOMCTL_{field.upper().replace('.', '__')}: field '{field}' "
-                         f"value {value}: {err['msg']}")
+            lines.append(
+                f"{source} / ECOMCTL_{field.upper().replace('.', '__')}: field '{field}' "
+                f"value {value}: {err['msg']}"
+            )
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

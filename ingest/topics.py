@@ -41,8 +41,10 @@ class TopicCatalog(BaseModel):
     def _references(self) -> TopicCatalog:
         for index, topic in enumerate(self.topics):
             if topic.profile not in self.profiles:
-                raise ValueError(f"topics[{index}] ({topic.name}): unknown profile {topic.profile!r}; "
-                                 f"known: {sorted(self.profiles)}")
+                raise ValueError(
+                    f"topics[{index}] ({topic.name}): unknown profile {topic.profile!r}; "
+                    f"known: {sorted(self.profiles)}"
+                )
         types = [t.event_type for t in self.topics if t.event_type]
         if len(types) != len(set(types)):
             raise ValueError("an event_type is routed to more than one topic")
@@ -81,6 +83,7 @@ def load_topics(path: Path = DEFAULT_TOPICS_FILE) -> TopicCatalog:
         return TopicCatalog.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (value {e.get('input')!r})" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (value {e.get('input')!r})"
+            for e in exc.errors()
         )
         raise ValueError(f"{path}: {problems}") from None

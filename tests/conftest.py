@@ -64,8 +64,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def infra(stack_settings: Settings) -> Iterator[LocalStack]:
-    """Kafka, Prometheus and the Route 53 emulator, once per session."""
-    yield from start_stack(stack_settings, INFRASTRUCTURE)
+    """Kafka, Prometheus, the Route 53 emulator and both gateways, once per session."""
+    yield from start_stack(stack_settings, (*INFRASTRUCTURE, "gateways"))
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +81,11 @@ def prometheus_url(infra: LocalStack) -> str:
 @pytest.fixture(scope="session")
 def route53_endpoint(infra: LocalStack) -> str:
     return infra.settings.route53_url
+
+
+@pytest.fixture(scope="session")
+def gateways(infra: LocalStack) -> dict[str, str]:
+    return {name: infra.settings.gateway_url(name) for name in ("primary", "secondary")}
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
     def up(
         detach: Annotated[bool, typer.Option("--detach", help="Start in the background and return.")] = False,
         no_traffic: Annotated[bool, typer.Option("--no-traffic", help="Do not start demo traffic.")] = False,
-        policies: Annotated[list[Path] | None, typer.Option("--policies", help="Policy file(s) to run.")] = None,
+        policies: Annotated[
+            list[Path] | None, typer.Option("--policies", help="Policy file(s) to run.")
+        ] = None,
     ) -> None:
         """Start the local stack; prints endpoints. Ctrl-C stops it (foreground)."""
         from controlplane.stack.components import default_components
@@ -45,7 +47,9 @@ def register(app: typer.Typer) -> None:
             info = stack.start(on_progress=lambda msg: typer.echo(f"  {msg}"))
         except StackError as exc:
             raise CommandError(str(exc)) from None
-        typer.echo(f"stack healthy in {time.monotonic() - started:.1f} s (supervisor pid {info.circusd_pid}):")
+        typer.echo(
+            f"stack healthy in {time.monotonic() - started:.1f} s (supervisor pid {info.circusd_pid}):"
+        )
         for name, endpoint in info.endpoints.items():
             typer.echo(f"  {name:<18} {endpoint}")
         typer.echo(f"  logs               {settings.state_dir / 'logs'}")
@@ -82,7 +86,9 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json({"components": report})
         else:
-            rows = [(name, "healthy" if c["healthy"] else "DOWN", c["endpoint"]) for name, c in report.items()]
+            rows = [
+                (name, "healthy" if c["healthy"] else "DOWN", c["endpoint"]) for name, c in report.items()
+            ]
             print_table("ecomctl status", ("component", "health", "endpoint"), rows)
         if not all(c["healthy"] for c in report.values()):
             raise typer.Exit(1)

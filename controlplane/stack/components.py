@@ -6,16 +6,20 @@ unknown component name is an error (``StackError``), never a silent skip.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from controlplane.settings import Settings
 from controlplane.stack.errors import StackError
 from controlplane.stack.kafka import KafkaNode
-from controlplane.stack.prometheus import PrometheusServer
+from controlplane.stack.prometheus import PrometheusServer, write_sd_file
 from controlplane.stack.route53 import MotoServer
 from controlplane.stack.supervisor import Service
+from ingest.chaos import CHAOS_FILE
 
 
 @dataclass(frozen=True)
@@ -30,40 +34,111 @@ class Component:
 
 def kafka_node(settings: Settings) -> KafkaNode:
     return KafkaNode(
-        home=settings.state_dir / "kafka", libs=settings.kafka_libs, host=settings.host,
-        port=settings.ports.kafka, controller_port=settings.ports.kafka_controller,
+        home=settings.state_dir / "kafka",
+        libs=settings.kafka_libs,
+        host=settings.host,
+        port=settings.ports.kafka,
+        controller_port=settings.ports.kafka_controller,
     )
 
 
 def prometheus_server(settings: Settings) -> PrometheusServer:
-    return PrometheusServer(home=settings.state_dir / "prometheus", host=settings.host, port=settings.ports.prometheus)
+    return PrometheusServer(
+        home=settings.state_dir / "prometheus", host=settings.host, port=settings.ports.prometheus
+    )
 
 
 def _kafka(settings: Settings) -> list[Component]:
     node = kafka_node(settings)
-    return [Component(
-        name="kafka", endpoint=node.bootstrap, healthy=node.healthy, prepare=node.prepare,
-        service=Service("kafka", tuple(node.broker_command()), graceful_timeout=30.0),
-        ports={"kafka": node.port, "kafka_controller": node.controller_port},
-    )]
+    return [
+        Component(
+            name="kafka",
+            endpoint=node.bootstrap,
+            healthy=node.healthy,
+            prepare=node.prepare,
+            service=Service("kafka", tuple(node.broker_command()), graceful_timeout=30.0),
+            ports={"kafka": node.port, "kafka_controller": node.controller_port},
+        )
+    ]
 
 
 def _prometheus(settings: Settings) -> list[Component]:
     server = prometheus_server(settings)
-    return [Component(
-        name="prometheus", endpoint=server.url, healthy=server.healthy, prepare=server.prepare,
-        service=Service("prometheus", tuple(server.command()), graceful_timeout=15.0),
-        ports={"prometheus": server.port},
-    )]
+    return [
+        Component(
+            name="prometheus",
+            endpoint=server.url,
+            healthy=server.healthy,
+            prepare=server.prepare,
+            service=Service("prometheus", tuple(server.command()), graceful_timeout=15.0),
+            ports={"prometheus": server.port},
+        )
+    ]
 
 
 def _route53(settings: Settings) -> list[Component]:
     moto = MotoServer(settings.host, settings.ports.route53)
-    return [Component(
-        name="route53", endpoint=moto.url, healthy=moto.healthy,
-        service=Service("route53", tuple(moto.command()), graceful_timeout=5.0),
-        ports={"route53": moto.port},
-    )]
+    return [
+        Component(
+            name="route53",
+            endpoint=moto.url,
+            healthy=moto.healthy,
+            service=Service("route53", tuple(moto.command()), graceful_timeout=5.0),
+            ports={"route53": moto.port},
+        )
+    ]
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return httpx.get(url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return check
+
+
+def _gateways(settings: Settings) -> list[Component]:
+    components = []
+    sd_dir = settings.state_dir / "prometheus" / "sd"
+    for name in ("primary", "secondary"):
+        port = settings.ports.gateway_primary if name == "primary" else settings.ports.gateway_secondary
+        url = settings.gateway_url(name)
+        cmd = (
+            sys.executable,
+            "-m",
+            "ingest.gateway",
+            "--name",
+            name,
+            "--host",
+            settings.host,
+            "--port",
+            str(port),
+            "--bootstrap",
+            settings.kafka_bootstrap,
+            "--spool-dir",
+            str(settings.state_dir / "spool" / name),
+            "--chaos-file",
+            str(settings.state_dir / CHAOS_FILE),
+        )
+        env = {"ECOMCTL_INGEST_API_KEYS": ",".join(settings.ingest_api_keys)}
+
+        def publish(name: str = name, port: int = port) -> None:
+            sd_dir.mkdir(parents=True, exist_ok=True)
+            write_sd_file(sd_dir / f"gateway-{name}.json", [f"{settings.host}:{port}"], {})
+
+        components.append(
+            Component(
+                name=f"gateway-{name}",
+                endpoint=url,
+                healthy=_http_ok(f"{url}/healthz"),
+                prepare=publish,
+                service=Service(f"gateway-{name}", cmd, env=env, graceful_timeout=20.0),
+                ports={f"gateway_{name}": port},
+            )
+        )
+    return components
 
 
 ComponentFactory = Callable[[Settings], list[Component]]
@@ -73,6 +148,7 @@ REGISTRY: dict[str, ComponentFactory] = {
     "kafka": _kafka,
     "prometheus": _prometheus,
     "route53": _route53,
+    "gateways": _gateways,
 }
 
 INFRASTRUCTURE = ("kafka", "prometheus", "route53")

@@ -82,11 +82,19 @@ class KafkaNode:
     def java_command(self, *main_and_args: str) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise StackError("java is not installed: install Java 17 (Debian: apt-get install -y openjdk-17-jre-headless)")
+            raise StackError(
+                "java is not installed: install Java 17 (Debian: apt-get install -y openjdk-17-jre-headless)"
+            )
         return [
-            java, f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", f"{self.libs}/*", *main_and_args,
+            "-cp",
+            f"{self.libs}/*",
+            *main_and_args,
         ]
 
     def broker_command(self) -> list[str]:
@@ -95,7 +103,9 @@ class KafkaNode:
     def prepare(self) -> None:
         """Write the config and format the storage on first start; refuse a storage of another cluster."""
         if not self.libs.is_dir() or not any(self.libs.glob("kafka_2.13-*.jar")):
-            raise StackError(f"Kafka jars not found in {self.libs}: run `make setup` (needs Maven and Java 17)")
+            raise StackError(
+                f"Kafka jars not found in {self.libs}: run `make setup` (needs Maven and Java 17)"
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         self.properties_file.write_text(self.server_properties())
         (self.home / "log4j2.properties").write_text(LOG4J2)
@@ -104,17 +114,31 @@ class KafkaNode:
             self._check_meta(meta)
             return
         if self.data_dir.exists() and any(self.data_dir.iterdir()):
-            raise StackError(f"corrupt state dir: {self.data_dir} has data but no meta.properties; "
-                             f"remove {self.home} to start from an empty broker")
+            raise StackError(
+                f"corrupt state dir: {self.data_dir} has data but no meta.properties; "
+                f"remove {self.home} to start from an empty broker"
+            )
         cluster_id = self._cluster_id()
         proc = subprocess.run(  # noqa: S603
-            self.java_command("kafka.tools.StorageTool", "format", "-t", cluster_id,
-                              "-c", str(self.properties_file), "--ignore-formatted"),
-            capture_output=True, text=True, timeout=120, check=False,
+            self.java_command(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.properties_file),
+                "--ignore-formatted",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if proc.returncode != 0:
-            raise StackError(f"formatting Kafka storage in {self.data_dir} failed: "
-                             f"{(proc.stderr or proc.stdout).strip()[-600:]}")
+            raise StackError(
+                f"formatting Kafka storage in {self.data_dir} failed: "
+                f"{(proc.stderr or proc.stdout).strip()[-600:]}"
+            )
 
     def _cluster_id(self) -> str:
         # A Kafka cluster id is 16 random bytes, base64url without padding (22 chars).
@@ -123,13 +147,17 @@ class KafkaNode:
     def _check_meta(self, meta: Path) -> None:
         try:
             fields = dict(
-                line.split("=", 1) for line in meta.read_text().splitlines() if "=" in line and not line.startswith("#")
+                line.split("=", 1)
+                for line in meta.read_text().splitlines()
+                if "=" in line and not line.startswith("#")
             )
         except (OSError, UnicodeDecodeError) as exc:
             raise StackError(f"corrupt state dir: cannot read {meta}: {exc}") from None
         if fields.get("node.id") != "1" or not fields.get("cluster.id"):
-            raise StackError(f"corrupt state dir: {meta} does not describe this single-node cluster "
-                             f"(node.id={fields.get('node.id')!r}); remove {self.home} to start afresh")
+            raise StackError(
+                f"corrupt state dir: {meta} does not describe this single-node cluster "
+                f"(node.id={fields.get('node.id')!r}); remove {self.home} to start afresh"
+            )
 
     def healthy(self, timeout: float = 2.0) -> bool:
         # A TCP probe first: an AdminClient against a closed port logs a line every 50 ms.

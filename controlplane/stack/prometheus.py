@@ -46,21 +46,29 @@ class PrometheusServer:
             {"job_name": "prometheus", "static_configs": [{"targets": [f"{self.host}:{self.port}"]}]},
         ]
         for job in SD_JOBS:
-            scrape_configs.append({
-                "job_name": job,
-                "file_sd_configs": [{"files": [str(self.sd_dir / f"{job}-*.json")], "refresh_interval": "5s"}],
-            })
+            scrape_configs.append(
+                {
+                    "job_name": job,
+                    "file_sd_configs": [
+                        {"files": [str(self.sd_dir / f"{job}-*.json")], "refresh_interval": "5s"}
+                    ],
+                }
+            )
         return {
-            "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL,
-                       "scrape_timeout": "4s"},
+            "global": {
+                "scrape_interval": SCRAPE_INTERVAL,
+                "evaluation_interval": SCRAPE_INTERVAL,
+                "scrape_timeout": "4s",
+            },
             "rule_files": [str(RULES_GLOB)],
             "scrape_configs": scrape_configs,
         }
 
     def prepare(self) -> None:
         if shutil.which("prometheus") is None:
-            raise StackError("prometheus is not installed: run `make setup` "
-                             "(Debian: apt-get install -y prometheus)")
+            raise StackError(
+                "prometheus is not installed: run `make setup` (Debian: apt-get install -y prometheus)"
+            )
         self.sd_dir.mkdir(parents=True, exist_ok=True)
         (self.home / "data").mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(yaml.safe_dump(self.config(), sort_keys=False))

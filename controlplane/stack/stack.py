@@ -60,11 +60,17 @@ class LocalStack:
             return None
         try:
             raw = json.loads(self.run_file.read_text())
-            info = RunInfo(circusd_pid=int(raw["circusd_pid"]), components=tuple(raw["components"]),
-                           endpoints=dict(raw["endpoints"]), pids=dict(raw["pids"]), started_at=str(raw["started_at"]))
+            info = RunInfo(
+                circusd_pid=int(raw["circusd_pid"]),
+                components=tuple(raw["components"]),
+                endpoints=dict(raw["endpoints"]),
+                pids=dict(raw["pids"]),
+                started_at=str(raw["started_at"]),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StackError(f"corrupt state dir: {self.run_file} is unreadable ({exc}); "
-                             f"if no stack is running, remove it") from None
+            raise StackError(
+                f"corrupt state dir: {self.run_file} is unreadable ({exc}); if no stack is running, remove it"
+            ) from None
         if pid_alive(info.circusd_pid):
             return info
         self.run_file.unlink(missing_ok=True)
@@ -77,8 +83,10 @@ class LocalStack:
     def preflight(self) -> None:
         info = self.running()
         if info is not None:
-            raise StackError(f"the stack is already up (supervisor pid {info.circusd_pid}, started "
-                             f"{info.started_at}); `ecomctl status` shows it, `ecomctl down` stops it")
+            raise StackError(
+                f"the stack is already up (supervisor pid {info.circusd_pid}, started "
+                f"{info.started_at}); `ecomctl status` shows it, `ecomctl down` stops it"
+            )
         wanted = {"circus": self.settings.ports.circus, "circus_pubsub": self.settings.ports.circus_pubsub}
         for component in self.components:
             wanted.update(component.ports)
@@ -100,9 +108,11 @@ class LocalStack:
             self._wait_healthy(on_progress)
             self._bootstrap(on_progress)
             info = RunInfo(
-                circusd_pid=pid, components=self.names,
+                circusd_pid=pid,
+                components=self.names,
                 endpoints={c.name: c.endpoint for c in self.components},
-                pids=self.supervisor.all_pids(), started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                pids=self.supervisor.all_pids(),
+                started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             )
         except BaseException:
             self._stop_supervisor(pid, self.supervisor.all_pids() if self.supervisor.reachable() else {})
@@ -140,8 +150,14 @@ class LocalStack:
         if "route53" in self.names:
             client = aws_client("route53", self.settings.route53_url, self.settings.aws_region)
             targets = {name: self.settings.gateway_url(name).removeprefix("http://") for name in GATEWAYS}
-            bootstrap_weighted_record(client, self.settings.hosted_zone, self.settings.ingest_record, targets,
-                                      {"primary": 100, "secondary": 0}, self.settings.record_ttl)
+            bootstrap_weighted_record(
+                client,
+                self.settings.hosted_zone,
+                self.settings.ingest_record,
+                targets,
+                {"primary": 100, "secondary": 0},
+                self.settings.record_ttl,
+            )
             on_progress(f"route53 record {self.settings.ingest_record} weighted primary=100 secondary=0")
 
     # stop --------------------------------------------------------------------------------------

@@ -87,7 +87,10 @@ class CircusSupervisor:
         with (self.log_dir / "circusd.log").open("ab") as log:
             proc = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "circus.circusd", str(self.config_file)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -43,7 +43,9 @@ def diff_topics(admin: AdminClient, catalog: TopicCatalog | None = None) -> list
             continue
         live = metadata.topics[topic.name]
         if len(live.partitions) != topic.partitions:
-            drifts.append(TopicDrift(topic.name, "partitions", str(topic.partitions), str(len(live.partitions))))
+            drifts.append(
+                TopicDrift(topic.name, "partitions", str(topic.partitions), str(len(live.partitions)))
+            )
     if existing:
         resources = [ConfigResource(ResourceType.TOPIC, t.name) for t in existing]
         futures = admin.describe_configs(resources, request_timeout=TIMEOUT_S)
@@ -68,21 +70,33 @@ def apply_topics(admin: AdminClient, catalog: TopicCatalog | None = None) -> lis
         new = []
         for name in missing:
             replication, config = catalog.effective_config(by_name[name], brokers)
-            new.append(NewTopic(name, num_partitions=by_name[name].partitions,
-                                replication_factor=replication, config=config))
+            new.append(
+                NewTopic(
+                    name,
+                    num_partitions=by_name[name].partitions,
+                    replication_factor=replication,
+                    config=config,
+                )
+            )
         for future in admin.create_topics(new, request_timeout=TIMEOUT_S).values():
             future.result(timeout=TIMEOUT_S)
-    grow = [d for d in drifts if d.field == "partitions" and d.live is not None and int(d.declared) > int(d.live)]
+    grow = [
+        d for d in drifts if d.field == "partitions" and d.live is not None and int(d.declared) > int(d.live)
+    ]
     if grow:
         parts = [NewPartitions(d.topic, int(d.declared)) for d in grow]
         for future in admin.create_partitions(parts, request_timeout=TIMEOUT_S).values():
             future.result(timeout=TIMEOUT_S)
-    configs = sorted({d.topic for d in drifts if d.live is not None and d.field not in ("partitions", "exists")})
+    configs = sorted(
+        {d.topic for d in drifts if d.live is not None and d.field not in ("partitions", "exists")}
+    )
     if configs:
         resources = []
         for name in configs:
             _, config = catalog.effective_config(by_name[name], brokers)
-            entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in config.items()]
+            entries = [
+                ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in config.items()
+            ]
             resources.append(ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries))
         for future in admin.incremental_alter_configs(resources, request_timeout=TIMEOUT_S).values():
             future.result(timeout=TIMEOUT_S)

@@ -31,8 +31,14 @@ def test_produce_and_consume_on_the_real_broker(kafka_bootstrap: str) -> None:
     for i in range(20):
         producer.produce("purchases", key=f"o-{i}", value=f"{marker}:{i}".encode())
     assert producer.flush(15) == 0
-    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"t-{marker}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "group.id": f"t-{marker}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe(["purchases"])
     seen: set[str] = set()
     deadline = time.monotonic() + 30
@@ -64,10 +70,13 @@ def test_weighted_records_read_and_written_through_boto3(infra: object, stack_se
     assert weights == {"primary": 100, "secondary": 0}
     by_id = {r["SetIdentifier"]: r for r in records if "SetIdentifier" in r}
     change = {**by_id["secondary"], "Weight": 30}
-    client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
-        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": change}]})
+    client.change_resource_record_sets(
+        HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": change}]}
+    )
     records = client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert {r["SetIdentifier"]: r["Weight"] for r in records if "SetIdentifier" in r}["secondary"] == 30
     # Put it back: the session's other tests expect the bootstrap weights.
-    client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
-        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": by_id["secondary"]}]})
+    client.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": by_id["secondary"]}]},
+    )
