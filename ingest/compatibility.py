@@ -194,6 +194,7 @@ class ObjectNode(Typed):
 class ArrayNode(Typed):
     prefix: list[Node] = field(default_factory=list)
     rest: Node | None = None  # items after the prefix; None: absent, open
+    rest_key: str = "items"  # the keyword that gave ``rest``, for paths
     contains: Node | None = None
 
 
@@ -362,12 +363,13 @@ class _Reader:
         items = schema.get("items")
         if self.modern or "prefixItems" in schema:
             prefix_raw = schema.get("prefixItems", [])
-            rest_raw = items if items is not None else schema.get("unevaluatedItems")
+            rest_key = "items" if items is not None else "unevaluatedItems"
         elif isinstance(items, list):
-            prefix_raw, rest_raw = items, schema.get("additionalItems")
+            prefix_raw, rest_key = items, "additionalItems"
         else:
             prefix_raw = []
-            rest_raw = items if items is not None else schema.get("additionalItems")
+            rest_key = "items" if items is not None else "additionalItems"
+        rest_raw = schema.get(rest_key)
         return ArrayNode(
             schema,
             "array",
@@ -378,7 +380,8 @@ class _Reader:
                 if k in schema
             },
             prefix=[self.read(s, f"{where}/items/{i}") for i, s in enumerate(prefix_raw)],
-            rest=None if rest_raw is None else self.read(rest_raw, f"{where}/items"),
+            rest=None if rest_raw is None else self.read(rest_raw, f"{where}/{rest_key}"),
+            rest_key=rest_key,
             contains=self.read(schema["contains"], f"{where}/contains") if "contains" in schema else None,
         )
 
@@ -873,7 +876,8 @@ def _compare_arrays(ctx: _Context, original: ArrayNode, update: ArrayNode, path:
                 ctx.changes.extend(sub.changes)
                 ctx.add("ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" if sub.compatible
                         else "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", where)  # fmt: skip
-    _compare_open_part(ctx, original.rest, update.rest, "ADDITIONAL_ITEMS", f"{path}/additionalItems")
+    rest_key = update.rest_key if update.rest is not None else original.rest_key
+    _compare_open_part(ctx, original.rest, update.rest, "ADDITIONAL_ITEMS", f"{path}/{rest_key}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def load_schema_files(root: Path) -> dict[str, dict[int, SchemaVersion]]:
             )
         for sv in by_version.values():
             _check_envelope_constants(sv)
+            _check_local_refs(sv.path, sv.schema)
         schemas[type_dir.name] = by_version
     if not schemas:
         raise ContractLoadError(f"{root}: no event types (expected <event_type>/v1.json)")
@@ -234,6 +235,21 @@ def _check_envelope_constants(sv: SchemaVersion) -> None:
             raise ContractLoadError(
                 f'{sv.path}: properties.{field} must be {{"const": {json.dumps(expected)}}}, got {got!r}'
             )
+
+
+def _check_local_refs(path: Path, schema: Any, where: str = "#") -> None:
+    """Only ``#...`` references: a remote one would make loading (and the gateway's start) fetch URLs."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+            raise ContractLoadError(
+                f"{path}: {where}/$ref: only references within the file are supported, got {ref!r}"
+            )
+        for key, value in schema.items():
+            _check_local_refs(path, value, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            _check_local_refs(path, value, f"{where}/{index}")
 
 
 def _data_path(name: str) -> str:
