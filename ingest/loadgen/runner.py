@@ -82,8 +82,10 @@ def target_source(config: LoadgenConfig) -> TargetSource:
 
 class _Run:
     def __init__(self, config: LoadgenConfig, source: TargetSource, clock: Callable[[], float],
-                 wall: Callable[[], float], progress: ProgressCallback | None) -> None:
+                 wall: Callable[[], float], progress: ProgressCallback | None,
+                 transport: httpx.AsyncBaseTransport | None) -> None:
         self.config = config
+        self.transport = transport
         self.source = source
         self.clock = clock
         self.wall = wall
@@ -156,7 +158,8 @@ class _Run:
         tasks: set[asyncio.Task[None]] = set()
         # The first answer is needed before anything can be sent.
         await asyncio.to_thread(self.source.refresh, 0.0)
-        async with httpx.AsyncClient(limits=limits, headers=headers, timeout=config.timeout_s) as client:
+        async with httpx.AsyncClient(limits=limits, headers=headers, timeout=config.timeout_s,
+                                     transport=self.transport) as client:
             self.start = self.clock()
             start_wall = self.wall()
             emitted, t_prev, c_prev = 0, 0.0, 0.0
@@ -219,7 +222,12 @@ class _Run:
 
 def run_loadgen(config: LoadgenConfig, progress: ProgressCallback | None = None,
                 source: TargetSource | None = None, clock: Callable[[], float] = time.monotonic,
-                wall: Callable[[], float] = time.time) -> Summary:
-    """Run one bounded load generation and return its summary (blocks; owns its event loop)."""
-    run = _Run(config, source or target_source(config), clock, wall, progress)
+                wall: Callable[[], float] = time.time,
+                transport: httpx.AsyncBaseTransport | None = None) -> Summary:
+    """Run one bounded load generation and return its summary (blocks; owns its event loop).
+
+    ``source``, the clocks and the HTTP ``transport`` are injectable for tests; by default the
+    targets come from the config and requests go over the network.
+    """
+    run = _Run(config, source or target_source(config), clock, wall, progress, transport)
     return asyncio.run(run.run())
