@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
-from collectors.model import Sample
+from collectors.model import Sample, Snapshot
 
 
 class Verdict(StrEnum):
@@ -39,3 +40,13 @@ class Observed:
 
     weights: dict[str, dict[str, int]] = field(default_factory=dict)
     replicas: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Everything one evaluation round may look at (built by the engine for each policy)."""
+
+    snapshot: Snapshot
+    observed: Observed
+    now: datetime
+    last_change: dict[str, datetime]  # target -> when it last changed, by a policy or by hand
