@@ -241,7 +241,8 @@ def _check_local_refs(path: Path, schema: Any, where: str = "#") -> None:
     """Only ``#...`` references: a remote one would make loading (and the gateway's start) fetch URLs."""
     if isinstance(schema, dict):
         ref = schema.get("$ref")
-        if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+        declares_names = where.endswith(("/properties", "/definitions", "/$defs", "/patternProperties"))
+        if ref is not None and not declares_names and not (isinstance(ref, str) and ref.startswith("#")):
             raise ContractLoadError(
                 f"{path}: {where}/$ref: only references within the file are supported, got {ref!r}"
             )
