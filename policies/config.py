@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -74,18 +74,29 @@ class ConsumerLagScalingConfig(PolicyConfig):
     def target(self) -> str:
         return self.group
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ConsumerLagScalingConfig:
-        if self.scale_in_below >= self.scale_out_above:
-            raise ValueError(
-                f"scale_in_below {self.scale_in_below:g} must be below scale_out_above "
-                f"{self.scale_out_above:g} (the gap between them is the hysteresis band)"
-            )
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas {self.min_replicas} > max_replicas {self.max_replicas}")
-        if self.drain_within is not None and self.drain_within <= timedelta(0):
-            raise ValueError(f"drain_within {format_duration(self.drain_within)} must be positive")
-        return self
+    # Cross-field checks sit on the later field, so the error names the field and value at fault.
+    @field_validator("scale_in_below")
+    @classmethod
+    def _below_out(cls, value: float, info: ValidationInfo) -> float:
+        out = info.data.get("scale_out_above")
+        if out is not None and value >= out:
+            raise ValueError(f"must be below scale_out_above {out:g} (the gap is the hysteresis band)")
+        return value
+
+    @field_validator("max_replicas")
+    @classmethod
+    def _max_over_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_replicas")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least min_replicas {low}")
+        return value
+
+    @field_validator("drain_within")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
 
 
 class IngestTrafficShiftConfig(PolicyConfig):
@@ -115,13 +126,20 @@ class IngestTrafficShiftConfig(PolicyConfig):
     def recover_every(self) -> timedelta:
         return self.recover_step_every or self.recover_after
 
-    @model_validator(mode="after")
-    def _consistent(self) -> IngestTrafficShiftConfig:
-        if self.from_ == self.to:
-            raise ValueError(f"from and to are both {self.to!r}")
-        if self.step_weight > self.max_weight:
-            raise ValueError(f"step_weight {self.step_weight} > max_weight {self.max_weight}")
-        return self
+    @field_validator("to")
+    @classmethod
+    def _distinct(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("from_"):
+            raise ValueError("must differ from 'from'")
+        return value
+
+    @field_validator("max_weight")
+    @classmethod
+    def _max_over_step(cls, value: int, info: ValidationInfo) -> int:
+        step = info.data.get("step_weight")
+        if step is not None and value < step:
+            raise ValueError(f"must be at least step_weight {step}")
+        return value
 
 
 AnyPolicyConfig = ConsumerLagScalingConfig | IngestTrafficShiftConfig
