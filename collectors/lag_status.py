@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from collectors.model import LagStatus
 
@@ -35,9 +36,8 @@ def is_ok(window: Sequence[Observation]) -> bool:
 
 def is_rewind(window: Sequence[Observation]) -> bool:
     # The committed offset went backwards between two rounds (reset or replay).
-    pairs = zip(window, window[1:], strict=False)
     return any(a.committed is not None and b.committed is not None and b.committed < a.committed
-               for a, b in pairs)
+               for a, b in pairwise(window))
 
 
 def _unmoved(window: Sequence[Observation], size: int) -> bool:
@@ -58,7 +58,7 @@ def is_warn(window: Sequence[Observation], size: int) -> bool:
     # Offsets move but lag never falls over a full window: the consumer is falling behind.
     if len(window) < size or len({o.committed for o in window}) == 1:
         return False
-    return all(b.lag >= a.lag for a, b in zip(window, window[1:], strict=False))
+    return all(b.lag >= a.lag for a, b in pairwise(window))
 
 
 def evaluate(window: Sequence[Observation], size: int, owned: bool) -> LagStatus:
