@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--poll-timeout", type=float, default=1.0, help="seconds")
     parser.add_argument("--topic", help="override the group's topic (tests, benchmarks)")
     parser.add_argument("--dlq-topic", help="override the dead-letter topic")
+    parser.add_argument("--group-id", help="override the Kafka group.id (default: --group)")
+    parser.add_argument("--session-timeout-ms", type=int, default=10_000)
     return parser.parse_args(argv)
 
 
@@ -54,7 +56,8 @@ def build_config(args: argparse.Namespace) -> WorkerConfig:
     return for_group(
         load_topics(), args.group, args.bootstrap, args.state_dir, topic=args.topic, dlq_topic=args.dlq_topic,
         sink_url=args.sink, sd_dir=args.sd_dir, chaos_file=args.chaos_file, metrics_port=args.metrics_port,
-        batch=args.batch, poll_timeout_s=args.poll_timeout,
+        batch=args.batch, poll_timeout_s=args.poll_timeout, group_id=args.group_id,
+        session_timeout_ms=args.session_timeout_ms,
     )
 
 

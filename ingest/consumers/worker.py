@@ -62,7 +62,8 @@ class ConsumerWorker:
                                             **self.config.producer})
         self._consumer = self._consumer_factory({
             "bootstrap.servers": self.config.bootstrap,
-            "group.id": self.config.group,
+            "group.id": self.config.group_id,
+            "session.timeout.ms": self.config.session_timeout_ms,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "client.id": f"{self.config.group}-{threading.get_native_id()}",
