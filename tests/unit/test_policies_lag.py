@@ -19,19 +19,40 @@ ACT, HOLD, NOOP = Verdict.ACT, Verdict.HOLD, Verdict.NOOP
 
 def config(**overrides: Any) -> ConsumerLagScalingConfig:
     fields: dict[str, Any] = {
-        "name": "lag", "kind": "consumer_lag_scaling", "group": "g", "metric": "lag",
-        "scale_out_above": 1000, "scale_in_below": 10, "for": "30s", "scale_in_for": "300s", "step": 1,
-        "min_replicas": 1, "max_replicas": 6, "cooldown": "60s",
+        "name": "lag",
+        "kind": "consumer_lag_scaling",
+        "group": "g",
+        "metric": "lag",
+        "scale_out_above": 1000,
+        "scale_in_below": 10,
+        "for": "30s",
+        "scale_in_for": "300s",
+        "step": 1,
+        "min_replicas": 1,
+        "max_replicas": 6,
+        "cooldown": "60s",
     }
     fields.update(overrides)
     return ConsumerLagScalingConfig.model_validate(fields)
 
 
-def group(lag: int, partitions: int = 12, status: LagStatus = LagStatus.OK,
-          lag_seconds: float | None = None, name: str = "g") -> GroupLag:
+def group(
+    lag: int,
+    partitions: int = 12,
+    status: LagStatus = LagStatus.OK,
+    lag_seconds: float | None = None,
+    name: str = "g",
+) -> GroupLag:
     parts = tuple(
-        PartitionLag("t", i, 100, 100 + (lag if i == 0 else 0), lag if i == 0 else 0,
-                     lag_seconds if i == 0 else None, status)
+        PartitionLag(
+            "t",
+            i,
+            100,
+            100 + (lag if i == 0 else 0),
+            lag if i == 0 else 0,
+            lag_seconds if i == 0 else None,
+            status,
+        )
         for i in range(partitions)
     )
     return GroupLag(name, "Stable", 1, parts, status)
@@ -45,8 +66,9 @@ def snapshot(at: datetime, lag: int | None, **kwargs: Any) -> Snapshot:
     return Snapshot(at=at, samples=samples, groups=groups, stale=stale, errors=errors)
 
 
-def simulate(engine: PolicyEngine, series: Sequence[tuple[int, int | None]], replicas: int,
-             **group_kwargs: Any) -> list[Decision]:
+def simulate(
+    engine: PolicyEngine, series: Sequence[tuple[int, int | None]], replicas: int, **group_kwargs: Any
+) -> list[Decision]:
     """Evaluate each (seconds, lag) tick; ACTs are applied to the replicas like a real actuator would."""
     state = engine.initial_state()
     decisions = []
@@ -83,8 +105,9 @@ def ticks(values: Sequence[int | None], every: int = 10) -> list[tuple[int, int 
         ({}, ticks([3000, 100, 3000, 100, 3000, 100]), 1, [NOOP] * 6),
     ],
 )
-def test_breach_timing(overrides: dict[str, Any], series: list[tuple[int, int]], replicas: int,
-                       expected: list[Verdict]) -> None:
+def test_breach_timing(
+    overrides: dict[str, Any], series: list[tuple[int, int]], replicas: int, expected: list[Verdict]
+) -> None:
     decisions = simulate(PolicyEngine([config(**overrides)]), series, replicas)
     assert [d.verdict for d in decisions] == expected
 
@@ -103,19 +126,41 @@ def test_breach_timing(overrides: dict[str, Any], series: list[tuple[int, int]],
         ({"partition_friendly": True}, 1500, 4, 12, (), 6, "scale 4 -> 6"),
         ({"partition_friendly": True}, 5, 6, 12, (), 4, "scale 6 -> 4"),
         # 12000 behind, 100/s by 2 replicas: 100 + 12000/120 = 200/s needs 4 replicas.
-        ({"drain_within": "120s"}, 12000, 2, 12,
-         (Sample("consumer_rate", 100.0, T0, (("group", "g"),)),), 4, "drain 12000 messages within 120s"),
-        ({"drain_within": "120s", "max_replicas": 3}, 12000, 2, 12,
-         (Sample("consumer_rate", 100.0, T0, (("group", "g"),)),), 3, "scale 2 -> 3"),
+        (
+            {"drain_within": "120s"},
+            12000,
+            2,
+            12,
+            (Sample("consumer_rate", 100.0, T0, (("group", "g"),)),),
+            4,
+            "drain 12000 messages within 120s",
+        ),
+        (
+            {"drain_within": "120s", "max_replicas": 3},
+            12000,
+            2,
+            12,
+            (Sample("consumer_rate", 100.0, T0, (("group", "g"),)),),
+            3,
+            "scale 2 -> 3",
+        ),
         ({"drain_within": "120s"}, 12000, 2, 12, (), 3, "no consume rate observed"),
     ],
 )
-def test_steps_and_bounds(overrides: dict[str, Any], lag: int, replicas: int, partitions: int,
-                          samples: tuple[Sample, ...], after: int | None, reason_part: str) -> None:
+def test_steps_and_bounds(
+    overrides: dict[str, Any],
+    lag: int,
+    replicas: int,
+    partitions: int,
+    samples: tuple[Sample, ...],
+    after: int | None,
+    reason_part: str,
+) -> None:
     cfg = config(**overrides)
     long_enough = int(max(cfg.for_, cfg.scale_in_for).total_seconds())
-    decisions = simulate(PolicyEngine([cfg]), [(0, lag), (long_enough, lag)], replicas,
-                         partitions=partitions, samples=samples)
+    decisions = simulate(
+        PolicyEngine([cfg]), [(0, lag), (long_enough, lag)], replicas, partitions=partitions, samples=samples
+    )
     # The last decision is the one after the breach held (bounds act already on the first tick).
     decision = decisions[0] if decisions[0].verdict is ACT else decisions[-1]
     assert reason_part in decision.reason
@@ -160,8 +205,9 @@ def test_a_change_by_hand_starts_the_cooldown() -> None:
         (LagStatus.WARN, ACT, "lag 1500 > 1000"),
     ],
 )
-def test_no_scaling_when_more_consumers_would_not_help(status: LagStatus, verdict: Verdict,
-                                                        reason_part: str) -> None:
+def test_no_scaling_when_more_consumers_would_not_help(
+    status: LagStatus, verdict: Verdict, reason_part: str
+) -> None:
     decisions = simulate(PolicyEngine([config()]), ticks([1500] * 4), 1, status=status)
     assert decisions[-1].verdict is verdict
     assert reason_part in decisions[-1].reason
@@ -175,12 +221,16 @@ def test_no_scaling_when_more_consumers_would_not_help(status: LagStatus, verdic
         ({}, {"lag": 1500, "stale": frozenset({"kafka_consumergroup_group_lag:g"})}, "lag of group g is"),
         ({}, {"lag": 1500, "stale": frozenset({"kafka_consumergroup_group_lag"})}, "lag of group g is stale"),
         ({}, {"lag": 1500, "partitions": 0}, "no partitions seen"),
-        ({"metric": "lag_seconds", "scale_out_above": 60, "scale_in_below": 5}, {"lag": 1500},
-         "lag_seconds not estimable yet"),
+        (
+            {"metric": "lag_seconds", "scale_out_above": 60, "scale_in_below": 5},
+            {"lag": 1500},
+            "lag_seconds not estimable yet",
+        ),
     ],
 )
-def test_missing_or_stale_data_holds_and_restarts_the_breach(overrides: dict[str, Any], tick: dict[str, Any],
-                                                             reason_part: str) -> None:
+def test_missing_or_stale_data_holds_and_restarts_the_breach(
+    overrides: dict[str, Any], tick: dict[str, Any], reason_part: str
+) -> None:
     cfg = config(**overrides)
     engine = PolicyEngine([cfg])
     state = engine.initial_state()
@@ -211,8 +261,11 @@ def test_lag_seconds_metric_and_evidence() -> None:
     assert last.verdict is ACT
     assert last.reason.startswith("lag seconds 90 > 60 for 30s (for: 30s)")
     names = {s.name: s.value for s in last.evidence}
-    assert names == {"kafka_consumergroup_group_lag": 1500, "kafka_consumergroup_group_status": 0,
-                     "kafka_consumergroup_group_lag_seconds": 90.0}
+    assert names == {
+        "kafka_consumergroup_group_lag": 1500,
+        "kafka_consumergroup_group_status": 0,
+        "kafka_consumergroup_group_lag_seconds": 90.0,
+    }
 
 
 def reversals(decisions: list[Decision]) -> int:
