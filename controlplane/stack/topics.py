@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -11,6 +13,7 @@ from confluent_kafka.admin import (
     ConfigResource,
     NewPartitions,
     NewTopic,
+    OffsetSpec,
     ResourceType,
 )
 
@@ -59,6 +62,37 @@ def diff_topics(admin: AdminClient, catalog: TopicCatalog | None = None) -> list
     return drifts
 
 
+def wait_for_leaders(admin: AdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Block until every partition of ``names`` has a leader (new topics need a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        metadata = admin.list_topics(timeout=TIMEOUT_S)
+        missing = [
+            f"{name}[{pid}]"
+            for name in names
+            for pid, part in (
+                metadata.topics[name].partitions.items() if name in metadata.topics else [(-1, None)]
+            )
+            if part is None or part.leader < 0
+        ]
+        if not missing:
+            # Metadata can name a leader before that broker serves the partition: ask for offsets.
+            request = {
+                TopicPartition(name, pid): OffsetSpec.latest()
+                for name in names
+                for pid in metadata.topics[name].partitions
+            }
+            try:
+                for future in admin.list_offsets(request, request_timeout=TIMEOUT_S).values():
+                    future.result()
+                return
+            except KafkaException as exc:
+                missing = [str(exc)]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"partitions without a leader after {timeout:g}s: {missing[:5]}")
+        time.sleep(0.2)
+
+
 def apply_topics(admin: AdminClient, catalog: TopicCatalog | None = None) -> list[str]:
     """Create missing topics, grow partitions, set declared configs. Returns the topics created."""
     catalog = catalog or load_topics()
@@ -100,4 +134,5 @@ def apply_topics(admin: AdminClient, catalog: TopicCatalog | None = None) -> lis
             resources.append(ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries))
         for future in admin.incremental_alter_configs(resources, request_timeout=TIMEOUT_S).values():
             future.result(timeout=TIMEOUT_S)
+    wait_for_leaders(admin, [t.name for t in catalog.topics])
     return missing

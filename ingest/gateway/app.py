@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import random
 import time
@@ -229,7 +230,11 @@ class Gateway:
         try:
             document = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise Reply(400, f"malformed JSON: {exc}") from None
+            try:
+                # orjson refuses integers beyond 64 bits; they are valid JSON, so the schema decides.
+                document = json.loads(raw)
+            except (ValueError, RecursionError):
+                raise Reply(400, f"malformed JSON: {exc}") from None
         if isinstance(document, dict) and "events" in document and "event_type" not in document:
             document = document["events"]
             if not isinstance(document, list):
@@ -250,7 +255,7 @@ class Gateway:
         gateway = self.settings.name.encode()
         for index, event in enumerate(events):
             outcome = self.registry.validate(event)
-            value = orjson.dumps(event)
+            value = _dumps(event)
             event_id = event.get("event_id") if isinstance(event, dict) else None
             if outcome.ok and len(value) > self.settings.max_event_bytes:
                 error = f"event of {len(value)} bytes exceeds the limit of {self.settings.max_event_bytes}"
@@ -283,7 +288,7 @@ class Gateway:
             rejected.append(entry)
             self.metrics.count_event(event_type, version, "rejected")
             self.metrics.rejections.labels(self.metrics.gateway, event_type, outcome.reason or "schema").inc()
-            dlq = orjson.dumps(
+            dlq = _dumps(
                 {
                     "reason": outcome.reason,
                     "error": outcome.message,
@@ -371,6 +376,13 @@ class Gateway:
             await asyncio.wait_for(self._stopping.wait(), seconds)
         except TimeoutError:
             pass
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 async def _respond(
