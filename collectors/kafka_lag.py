@@ -298,5 +298,7 @@ def _results(futures: dict[TP, Future[Any]], deadline: float) -> tuple[dict[TP, 
 
 
 def _describe(exc: object) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer within the request timeout (ECOMCTL_LAG__REQUEST_TIMEOUT_S)"
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
