@@ -61,6 +61,8 @@ class Reading:
 
 def num(value: float) -> str:
     """Numbers for reasons: integers as such, others with a few significant digits."""
+    if not math.isfinite(value):
+        return str(value)
     if value == int(value) or abs(value) >= 1000:
         return f"{value:.0f}"
     return f"{value:.3g}"
