@@ -45,7 +45,8 @@ def for_group(
         raise ValueError(f"topics.yaml: topic {source.name!r} has consumer_group {group!r} but no event_type")
     dlq = catalog.dlq
     return WorkerConfig(
-        group=group, group_id=group_id or group, bootstrap=bootstrap, topic=topic or source.name, event_type=source.event_type,
+        group=group, group_id=group_id or group, bootstrap=bootstrap, topic=topic or source.name,
+        event_type=source.event_type,
         dlq_topic=dlq_topic or dlq.name,
         sink_url=sink_url or f"sqlite:///{(state_dir / 'sinks' / f'{group}.db').resolve()}",
         sd_dir=sd_dir if sd_dir is not None else state_dir / "prometheus" / "sd",
