@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -194,8 +195,8 @@ class Gateway:
         events = self._parse(raw)
         records, rejected, accepted_types = self._route(events)
         await self._deliver(records)
-        for event_type, version in accepted_types:
-            self.metrics.count_event(event_type, version, "accepted")
+        for (event_type, version), count in Counter(accepted_types).items():
+            self.metrics.count_event(event_type, version, "accepted", count)
         return 202, {"accepted": len(accepted_types), "rejected": rejected}
 
     def _authenticate(self, scope: Scope) -> None:

@@ -64,13 +64,13 @@ class GatewayMetrics:
         self.ready = Gauge("ingest_ready", "1 when /readyz answers 200", label, registry=registry)
         self._event_children: dict[tuple[str, str, str], Counter] = {}
 
-    def count_event(self, event_type: str, version: str, outcome: str) -> None:
+    def count_event(self, event_type: str, version: str, outcome: str, count: int = 1) -> None:
         key = (event_type, version, outcome)
         child = self._event_children.get(key)
         if child is None:
             child = self.events.labels(self.gateway, event_type, version, outcome)
             self._event_children[key] = child
-        child.inc()
+        child.inc(count)
 
     def observe_request(self, code: int, seconds: float) -> None:
         self.requests.labels(self.gateway, str(code)).inc()
