@@ -8,6 +8,7 @@ Goals: batched >= 50% of the raw producer's events/s; single-event p99 <= 20 ms 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess  # noqa: S404 - runs wrk, a fixed command line
@@ -26,6 +27,7 @@ RAW_EVENTS = 200_000
 WRK_SECONDS = 15
 SINGLE_RATE = 1000
 SINGLE_CONNECTIONS = 20
+LUA = Path(__file__).with_name("wrk_post.lua")
 
 
 def raw_producer_rate(bootstrap: str, values: list[bytes]) -> float:
@@ -51,29 +53,20 @@ def raw_producer_rate(bootstrap: str, values: list[bytes]) -> float:
 def wrk(
     url: str, body: bytes, connections: int, seconds: int, delay_ms: int | None = None
 ) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "body.json").write_bytes(body)
-        script = Path(tmp) / "post.lua"
-        pacing = f"function delay() return {delay_ms} end\n" if delay_ms else ""
-        script.write_text(
-            'local f = io.open("' + str(Path(tmp) / "body.json") + '", "rb")\n'
-            "wrk.body = f:read('*a')\nf:close()\n"
-            'wrk.method = "POST"\n'
-            f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["X-API-Key"] = "{BENCH_API_KEY}"\n'
-            + pacing
-            + "done = function(summary, latency, requests)\n"
-            '  io.write(string.format("RESULT %d %d %d %d %.1f %.1f %.1f\\n", summary.requests, summary.duration,\n'
-            "    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write +\n"
-            "    summary.errors.timeout, latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))\n"
-            "end\n"
-        )
+    with tempfile.NamedTemporaryFile(suffix=".json") as body_file:
+        body_file.write(body)
+        body_file.flush()
+        env = {**os.environ, "BODY_FILE": body_file.name, "API_KEY": BENCH_API_KEY}
+        if delay_ms:
+            env["DELAY_MS"] = str(delay_ms)
         wrk_bin = shutil.which("wrk") or "wrk"
         out = subprocess.run(  # noqa: S603
-            [wrk_bin, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"{url}/v1/events"],
+            [wrk_bin, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA), f"{url}/v1/events"],
             capture_output=True,
             text=True,
             check=True,
             timeout=seconds + 60,
+            env=env,
         ).stdout
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", out)
     if match is None:
