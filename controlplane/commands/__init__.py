@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from controlplane.commands import dashboards, lag, loadgen, policy, schemas, stack
+from controlplane.commands import dashboards, lag, loadgen, metrics, policy, schemas, stack
 
 # One line per command module; each exposes register(app: typer.Typer).
-COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen, schemas, policy, lag)
+COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen, schemas, policy, lag, metrics)
