@@ -236,7 +236,8 @@ class KafkaLagCollector:
             error = low_errors.get(tp, "no low watermark")
         if end is None or error is not None:
             # Unreadable this round: show the last known end offset, judged ERR, with no seconds.
-            shown_end = table.end_offset if table and table.end_offset is not None else (committed or 0)
+            known_end = table.end_offset if table is not None else None
+            shown_end = known_end if known_end is not None else (committed or 0)
             lag = max(shown_end - committed, 0) if committed is not None else 0
             self._observe(group, tp, Observation(committed, lag, error or "no end offset"))
             return PartitionLag(*tp, committed, shown_end, lag, None, LagStatus.ERR, rule), None
@@ -246,7 +247,7 @@ class KafkaLagCollector:
         else:
             # The committed offset; for KEDA earliest the low watermark (retention-deleted ones are not lag).
             start = committed if committed is not None else (low or 0)
-            estimate = table.estimate(start, at) if table else None
+            estimate = table.estimate(start, at) if table is not None else None
         lag = max(end - start, 0)
         window = self._observe(group, tp, Observation(committed, lag))
         status = evaluate(window, self._settings.window, owned=tp in read.owned)
