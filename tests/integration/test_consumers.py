@@ -125,6 +125,19 @@ def committed_all(bootstrap: str, group_id: str, topic: str) -> bool:
 
 
 # workers ---------------------------------------------------------------------------------------
+STARTED: list[Worker] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left_behind() -> Iterator[None]:
+    """A failing test must not leave its worker processes running."""
+    yield
+    while STARTED:
+        worker = STARTED.pop()
+        if worker.proc.poll() is None:
+            worker.stop(signal.SIGKILL)
+
+
 class Worker:
     def __init__(self, bootstrap: str, group: str, topic: str, dlq: str, sink: str, home: Path,
                  batch: int = 200) -> None:
@@ -136,6 +149,7 @@ class Worker:
                    "--batch", str(batch), "--poll-timeout", "0.2", "--session-timeout-ms", "6000"]
         self.log = open(home / f"{group}.log", "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+        STARTED.append(self)
 
     @property
     def sd_file(self) -> Path:
@@ -150,7 +164,8 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         code = self.proc.wait(30)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
         return code
 
 
