@@ -178,9 +178,13 @@ class KafkaLagCollector:
         if not group_ids:
             return {}
         # Everything is in flight before anything is awaited: one slow group costs one timeout, not N.
-        described = admin.describe_consumer_groups(group_ids, request_timeout=timeout)
-        offsets = {g: admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)],
-                                                        request_timeout=timeout)[g] for g in group_ids}
+        try:
+            described = admin.describe_consumer_groups(group_ids, request_timeout=timeout)
+            offsets = {g: admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(g)],
+                                                            request_timeout=timeout)[g] for g in group_ids}
+        except Exception as exc:  # the requests could not even be sent: no group is readable this round
+            errors.update({f"kafka/{group}": _describe(exc) for group in group_ids})
+            return {}
         reads = {}
         for group in group_ids:
             try:

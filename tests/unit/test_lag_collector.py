@@ -56,6 +56,7 @@ class FakeAdmin:
     ends: dict[TP, int]
     lows: dict[TP, int] = field(default_factory=dict)
     fail_listing: bool = False
+    refuse_describe: bool = False  # raise at call time, as the client does for a bad request
     fail_groups: set[str] = field(default_factory=set)
     fail_partitions: set[TP] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
@@ -69,6 +70,8 @@ class FakeAdmin:
     def describe_consumer_groups(self, group_ids: list[str], /, *,
                                  request_timeout: float) -> dict[str, Future[Any]]:
         self.calls.append("describe_consumer_groups")
+        if self.refuse_describe:
+            raise KafkaException(KafkaError(KafkaError._INVALID_ARG, "describe refused"))
         result = {}
         for gid in group_ids:
             g = self.groups[gid]
@@ -229,6 +232,15 @@ def test_one_failing_group_does_not_hide_the_others() -> None:
                       fail_groups={"bad"})
     bad, good = collector(admin).collect(T0)
     assert (bad.status, good.status, good.lag) == (LagStatus.ERR, LagStatus.OK, 5)
+
+
+def test_requests_refused_at_call_time_make_every_group_err() -> None:
+    admin = FakeAdmin({"a": Group({("t", 0): 1}), "b": Group({("t", 0): 1})}, ends={("t", 0): 9},
+                      refuse_describe=True)
+    c = collector(admin)
+    assert [(g.group, g.status) for g in c.collect(T0)] == [("a", LagStatus.ERR), ("b", LagStatus.ERR)]
+    report = c.latest()
+    assert report is not None and "describe refused" in report.errors["kafka/a"]
 
 
 def test_failing_partition_is_err_and_named_in_errors() -> None:
