@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from controlplane.commands import dashboards, lag, loadgen, metrics, policy, schemas, stack
+from controlplane.commands import (
+    audit,
+    chaos,
+    consumers,
+    dashboards,
+    lag,
+    loadgen,
+    metrics,
+    policy,
+    schemas,
+    stack,
+    weights,
+)
 
 # One line per command module; each exposes register(app: typer.Typer).
-COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen, schemas, policy, lag, metrics)
+COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen, schemas, policy, lag, metrics,
+                                           weights, consumers, audit, chaos)

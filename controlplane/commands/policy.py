@@ -8,12 +8,14 @@ from typing import Annotated
 import typer
 
 from controlplane.commands.output import JSON_HELP, print_json, print_table
+from controlplane.commands.policy_ops import register_policy_commands
 from policies.loader import check_policy_files
 
 
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Policy files.", no_args_is_help=True)
     app.add_typer(sub, name="policy")
+    register_policy_commands(sub)  # list, pause, resume (the operator's room)
 
     @sub.command()
     def check(
