@@ -3,6 +3,7 @@ the product's own stack code on free loopback ports, and stopped by pid at the e
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from controlplane.settings import Ports, Settings
-from controlplane.stack.components import INFRASTRUCTURE
+from controlplane.stack.components import INFRASTRUCTURE, default_components
 from controlplane.stack.stack import LocalStack
 from controlplane.stack.supervisor import pid_alive
 
@@ -86,6 +87,27 @@ def route53_endpoint(infra: LocalStack) -> str:
 @pytest.fixture(scope="session")
 def gateways(infra: LocalStack) -> dict[str, str]:
     return {name: infra.settings.gateway_url(name) for name in ("primary", "secondary")}
+
+
+E2E_POLICIES = REPO / "tests" / "e2e" / "policies.yaml"
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The whole local stack as `ecomctl up` runs it (demo traffic included), with the e2e policies."""
+    policies = (E2E_POLICIES,) if E2E_POLICIES.exists() else ()
+    settings = make_settings(tmp_path_factory.mktemp("live") / ".ecomctl", policies=policies, loop_interval_s=2.0)
+    for stack in start_stack(settings, default_components(settings)):
+        yield stack.settings
+
+
+@pytest.fixture(scope="session")
+def live_env(live_stack: Settings) -> dict[str, str]:
+    """Environment for a child `ecomctl` that talks to ``live_stack``."""
+    env = settings_env(live_stack)
+    env["ECOMCTL_POLICIES"] = json.dumps([str(p) for p in live_stack.policies])
+    env["ECOMCTL_LOOP_INTERVAL_S"] = str(live_stack.loop_interval_s)
+    return env
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ unknown component name is an error (``StackError``), never a silent skip.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from controlplane.stack.prometheus import PrometheusServer, write_sd_file
 from controlplane.stack.route53 import MotoServer
 from controlplane.stack.supervisor import Service
 from ingest.chaos import CHAOS_FILE
+from ingest.topics import load_topics
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,87 @@ def _gateways(settings: Settings) -> list[Component]:
     return components
 
 
+def _registered_consumers_answer(sd_dir: Path, group: str) -> Callable[[], bool]:
+    """Healthy when a live consumer of ``group`` published its target and its /metrics answers."""
+
+    def check() -> bool:
+        for path in sd_dir.glob(f"consumer-{group}-*.json"):
+            try:
+                target = json.loads(path.read_text())[0]["targets"][0]
+            except (OSError, ValueError, KeyError, IndexError):
+                continue
+            if _http_ok(f"http://{target}/metrics")():
+                return True
+        return False
+
+    return check
+
+
+def _consumers(settings: Settings) -> list[Component]:
+    sd_dir = settings.state_dir / "prometheus" / "sd"
+    components = []
+    for topic in load_topics().topics:
+        if topic.consumer_group is None:
+            continue
+        group = topic.consumer_group
+        cmd = (
+            sys.executable,
+            "-m",
+            "ingest.consumers",
+            "--group",
+            group,
+            "--bootstrap",
+            settings.kafka_bootstrap,
+            "--state-dir",
+            str(settings.state_dir),
+            "--sd-dir",
+            str(sd_dir),
+            "--chaos-file",
+            str(settings.state_dir / CHAOS_FILE),
+        )
+        components.append(
+            Component(
+                name=f"consumer-{group}",
+                endpoint=f"group {group} on {topic.name}",
+                healthy=_registered_consumers_answer(sd_dir, group),
+                service=Service(
+                    f"consumer-{group}", cmd, numprocesses=settings.consumer_replicas, graceful_timeout=30.0
+                ),
+            )
+        )
+    return components
+
+
+def _traffic(settings: Settings) -> list[Component]:
+    """Demo shoppers through the weighted record, so that a weight shift moves them."""
+    cmd = (
+        sys.executable,
+        "-m",
+        "ingest.loadgen",
+        "--profile",
+        "steady",
+        "--rate",
+        f"{settings.demo_rate:g}",
+        "--duration",
+        "604800",
+        "--route53",
+        "--route53-endpoint",
+        settings.route53_url,
+        "--record",
+        settings.ingest_record,
+        "--api-key",
+        settings.ingest_api_keys[0],
+    )
+    return [
+        Component(
+            name="traffic",
+            endpoint=f"{settings.demo_rate:g} events/s via {settings.ingest_record}",
+            healthy=lambda: True,
+            service=Service("traffic", cmd, graceful_timeout=5.0),
+        )
+    ]
+
+
 ComponentFactory = Callable[[Settings], list[Component]]
 
 # Start order matters: Kafka first (slowest), then what reads from it.
@@ -149,6 +232,8 @@ REGISTRY: dict[str, ComponentFactory] = {
     "prometheus": _prometheus,
     "route53": _route53,
     "gateways": _gateways,
+    "consumers": _consumers,
+    "traffic": _traffic,  # keep last: demo traffic starts once everything else is healthy
 }
 
 INFRASTRUCTURE = ("kafka", "prometheus", "route53")

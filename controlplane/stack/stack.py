@@ -77,7 +77,16 @@ class LocalStack:
         return None
 
     def status(self) -> dict[str, dict[str, Any]]:
-        return {c.name: {"healthy": c.healthy(), "endpoint": c.endpoint} for c in self.components}
+        """Health of every component: its process is up under the supervisor and its check passes."""
+        running = self.supervisor.reachable()
+        report = {}
+        for component in self.components:
+            alive = running and bool(self.supervisor.pids(component.service.name))
+            report[component.name] = {
+                "healthy": alive and component.healthy(),
+                "endpoint": component.endpoint,
+            }
+        return report
 
     # start -------------------------------------------------------------------------------------
     def preflight(self) -> None:
@@ -128,7 +137,8 @@ class LocalStack:
                 if component.healthy():
                     pending.remove(component)
                     on_progress(f"{component.name} healthy at {component.endpoint}")
-                elif not self.supervisor.pids(component.service.name):
+                elif self.supervisor.watcher_status(component.service.name) == "stopped":
+                    # circus gave up after its retries: the program keeps exiting.
                     raise StackError(self._failure(component, "exited"))
             if pending and time.monotonic() > deadline:
                 raise StackError(self._failure(pending[0], f"not healthy after {START_TIMEOUT_S:.0f} s"))

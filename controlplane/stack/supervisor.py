@@ -101,7 +101,7 @@ class CircusSupervisor:
             time.sleep(0.2)
         raise StackError(f"circusd did not answer on {self.endpoint} within 20 s")
 
-    def call(self, command: str, timeout: float = 10.0, **properties: Any) -> dict[str, Any]:
+    def _ask(self, command: str, timeout: float, properties: dict[str, Any]) -> dict[str, Any]:
         client = CircusClient(endpoint=self.endpoint, timeout=timeout)
         try:
             answer: dict[str, Any] = client.call({"command": command, "properties": properties})
@@ -109,6 +109,10 @@ class CircusSupervisor:
             raise StackError(f"supervisor at {self.endpoint} did not answer '{command}': {exc}") from None
         finally:
             client.stop()
+        return answer
+
+    def call(self, command: str, timeout: float = 10.0, **properties: Any) -> dict[str, Any]:
+        answer = self._ask(command, timeout, properties)
         if answer.get("status") != "ok":
             raise StackError(f"supervisor refused '{command}': {answer.get('reason', answer)}")
         return answer
@@ -128,6 +132,11 @@ class CircusSupervisor:
 
     def all_pids(self) -> dict[str, list[int]]:
         return {name: self.pids(name) for name in self.watchers()}
+
+    def watcher_status(self, name: str) -> str:
+        """circus' word for a watcher: active, starting, stopping or stopped."""
+        # The status command answers in its "status" field itself, not with "ok".
+        return str(self._ask("status", 10.0, {"name": name}).get("status"))
 
     def processes(self, name: str) -> int:
         return int(self.call("numprocesses", name=name)["numprocesses"])
