@@ -194,6 +194,44 @@ def _consumers(settings: Settings) -> list[Component]:
     return components
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """ECOMCTL_* variables that give a child process these settings (CSV fields as CSV).
+
+    Console passwords are left out: they would land in circus.ini, and the control plane needs none.
+    """
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json", exclude_none=True, exclude={"console_users"}).items():
+        if name == "ingest_api_keys":
+            env[f"ECOMCTL_{name.upper()}"] = ",".join(value)
+        elif isinstance(value, dict):  # nested models one variable per field: no JSON in circus.ini
+            env.update({f"ECOMCTL_{name.upper()}__{k.upper()}": str(v) for k, v in value.items()})
+        else:
+            env[f"ECOMCTL_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+def _controlplane(settings: Settings) -> list[Component]:
+    url = settings.controlplane_url
+    port = settings.ports.controlplane
+
+    def publish() -> None:
+        sd_dir = settings.state_dir / "prometheus" / "sd"
+        sd_dir.mkdir(parents=True, exist_ok=True)
+        write_sd_file(sd_dir / "controlplane.json", [f"{settings.host}:{port}"], {})
+
+    cmd = (sys.executable, "-m", "controlplane", "--host", settings.host, "--port", str(port))
+    return [
+        Component(
+            name="controlplane",
+            endpoint=url,
+            healthy=_http_ok(f"{url}/healthz"),
+            prepare=publish,
+            service=Service("controlplane", cmd, env=settings_env(settings), graceful_timeout=15.0),
+            ports={"controlplane": port},
+        )
+    ]
+
+
 def _traffic(settings: Settings) -> list[Component]:
     """Demo shoppers through the weighted record, so that a weight shift moves them."""
     cmd = (
@@ -233,6 +271,7 @@ REGISTRY: dict[str, ComponentFactory] = {
     "route53": _route53,
     "gateways": _gateways,
     "consumers": _consumers,
+    "controlplane": _controlplane,
     "traffic": _traffic,  # keep last: demo traffic starts once everything else is healthy
 }
 
