@@ -217,7 +217,8 @@ def _controlplane(settings: Settings) -> list[Component]:
     def publish() -> None:
         sd_dir = settings.state_dir / "prometheus" / "sd"
         sd_dir.mkdir(parents=True, exist_ok=True)
-        write_sd_file(sd_dir / "controlplane.json", [f"{settings.host}:{port}"], {})
+        # The job globs controlplane-*.json (see prometheus.SD_JOBS).
+        write_sd_file(sd_dir / "controlplane-main.json", [f"{settings.host}:{port}"], {})
 
     cmd = (sys.executable, "-m", "controlplane", "--host", settings.host, "--port", str(port))
     return [
