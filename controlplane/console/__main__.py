@@ -1,0 +1,32 @@
+"""`python -m controlplane.console`: the SRE console on settings.host:settings.ports.console (waitress)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from waitress import serve
+
+from controlplane.console.app import create_app
+from controlplane.console.client import HttpControlPlane
+from controlplane.console.metrics import PrometheusRangeSource
+from controlplane.operations import build_operations
+from controlplane.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m controlplane.console", description=__doc__)
+    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = load_settings()
+    operations = build_operations(settings)
+    operations.start()
+    app = create_app(HttpControlPlane(settings.controlplane_url, operations),
+                     PrometheusRangeSource(settings.prometheus_url), settings.console_credentials)
+    logging.getLogger(__name__).info("console on %s", settings.console_url)
+    serve(app.server, host=settings.host, port=settings.ports.console, threads=args.threads, ident="ecomctl")
+
+
+if __name__ == "__main__":
+    main()
