@@ -7,6 +7,7 @@ round costs about one query's time. A failed query makes its signals stale and i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
@@ -46,7 +47,9 @@ def connect(url: str) -> QueryClient:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, requests.ConnectionError):
-        return f"connection failed: {exc.__class__.__name__}"
+        # requests nests the OS error deep in a long message; the errno text is what an SRE needs.
+        found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
+        return f"connection failed: {found.group(0) if found else exc.__class__.__name__}"
     if isinstance(exc, requests.Timeout):
         return "timed out"
     return f"{exc.__class__.__name__}: {exc}"[:300]

@@ -23,6 +23,9 @@ T = NOW.timestamp()
 NAME_OF = {query: name for name, query in sig.QUERIES.items()}
 MAX_AGE = 15.0
 URL = "http://prometheus.invalid"
+REFUSED = ("HTTPConnectionPool(host='127.0.0.1', port=1999): Max retries exceeded with url: /api/v1/query "
+           "(Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: "
+           "Failed to establish a new connection: [Errno 111] Connection refused'))")
 
 
 def vec(value: float, at: float = T, **labels: str) -> dict[str, Any]:
@@ -208,8 +211,8 @@ def test_down_gateway_reads_not_ready_rather_than_stale() -> None:
 
 
 @pytest.mark.parametrize(("case", "answers", "error_part", "stale_bare"), [
-    ("Prometheus unreachable", {name: requests.ConnectionError("refused") for name in sig.QUERIES},
-     "connection failed", set(sig.ALL_SIGNALS)),
+    ("Prometheus unreachable", {name: requests.ConnectionError(REFUSED) for name in sig.QUERIES},
+     "connection failed: [Errno 111] Connection refused", set(sig.ALL_SIGNALS)),
     ("one query rejected", {**healthy(), "latency_p99": PrometheusApiClientException("HTTP Status Code 400")},
      f"1 of {len(sig.QUERIES)} queries failed: latency_p99", {sig.INGEST_LATENCY_P99_MS}),
     ("freshness unknown", {**healthy(), "gateway_seen": requests.Timeout("read timed out")},
