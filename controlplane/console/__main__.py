@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from waitress import serve
 
@@ -17,9 +18,12 @@ from controlplane.settings import load_settings
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m controlplane.console", description=__doc__)
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--users-file", type=Path,
+                        help="file with the console users, name:password,... (else ECOMCTL_CONSOLE_USERS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = load_settings()
+    overrides = {"console_users": args.users_file.read_text().strip()} if args.users_file else {}
+    settings = load_settings(**overrides)
     operations = build_operations(settings)
     operations.start()
     app = create_app(HttpControlPlane(settings.controlplane_url, operations),

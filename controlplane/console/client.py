@@ -9,6 +9,7 @@ Every override takes the logged-in user's name: the audit log records ``user:NAM
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +17,11 @@ from typing import Any, Protocol
 
 import httpx
 
+from controlplane.actuators.base import ActuatorError
 from controlplane.model import ActionResult, Result
 from controlplane.operations import Operations
+
+log = logging.getLogger(__name__)
 
 
 class ControlPlaneError(Exception):
@@ -43,21 +47,27 @@ class PolicyView:
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> PolicyView:
-        decision = doc.get("decision") or doc.get("last_decision") or {}
+        """One entry of ``GET /api/state`` ``policies``; ``last`` is None before the first tick."""
+        last = doc.get("last") or {}
+        kind = str(doc.get("kind", ""))
         return cls(
             name=str(doc["name"]),
-            kind=str(doc.get("kind", "")),
-            target=str(doc.get("target", decision.get("target", ""))),
-            paused=bool(doc.get("paused", False)),
-            dry_run=bool(doc.get("dry_run", False)),
-            verdict=str(doc.get("verdict", decision.get("verdict", ""))),
-            reason=str(doc.get("reason", decision.get("reason", ""))),
-            metric=str(doc.get("metric", "")),
-            value=_number(doc.get("value", doc.get("observed"))),
-            threshold=_number(doc.get("threshold", doc.get("limit"))),
-            breached_for_s=_number(doc.get("breached_for_s", doc.get("breach_duration_s"))),
-            next_action=str(doc.get("next_action") or doc.get("hold_reason") or ""),
+            kind=kind,
+            target=str(doc.get("target", "")),
+            paused=bool(doc.get("paused")),
+            dry_run=last.get("result") == "dry-run",
+            verdict=str(last.get("verdict") or ""),
+            reason=str(last.get("reason") or "not evaluated yet"),
+            # A traffic shift compares its count of failed checks with `threshold`.
+            metric=METRIC_BY_KIND.get(kind, "observed"),
+            value=_number(last.get("observed")),
+            threshold=_number(last.get("limit")),
+            breached_for_s=_number(last.get("breach_for_s")),
+            next_action=str(last.get("next_action") or ""),
         )
+
+
+METRIC_BY_KIND = {"ingest_traffic_shift": "failed checks"}
 
 
 def _number(value: Any) -> float | None:
@@ -74,21 +84,16 @@ class StateView:
     replicas: dict[str, int] = field(default_factory=dict)  # consumer group -> replicas
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> StateView:
-        weights = doc.get("weights") or {}
-        if isinstance(weights.get("weights"), Mapping):  # the `ecomctl weights --json` shape
-            weights = weights["weights"]
-        replicas = doc.get("replicas") or {}
-        groups = (doc.get("consumers") or {}).get("groups")
-        if isinstance(groups, Mapping):  # the `ecomctl consumers --json` shape
-            replicas = {g: v["replicas"] for g, v in groups.items()}
+    def from_document(cls, doc: Mapping[str, Any], weights: Mapping[str, int] | None = None,
+                      replicas: Mapping[str, int] | None = None) -> StateView:
+        """``GET /api/state``, with the weights and replicas the actuators report now."""
         return cls(
-            at=str(doc.get("at", "")),
-            paused=bool(doc.get("paused", False)),
-            dry_run=bool(doc.get("dry_run", False)),
+            at=str(doc.get("last_tick") or ""),
+            paused=bool(doc.get("paused_all")),
+            dry_run=bool(doc.get("dry_run")),
             policies=tuple(PolicyView.from_document(p) for p in doc.get("policies", [])),
-            weights={str(k): int(v) for k, v in weights.items()},
-            replicas={str(k): int(v) for k, v in replicas.items()},
+            weights=dict(weights or {}),
+            replicas=dict(replicas or {}),
         )
 
 
@@ -145,7 +150,18 @@ class HttpControlPlane:
         return document
 
     def state(self) -> StateView:
-        return StateView.from_document(self._get("/api/state"))
+        document = self._get("/api/state")
+        weights: dict[str, int] = {}
+        replicas: dict[str, int] = {}
+        try:
+            weights = self._operations.weights()
+        except ActuatorError as exc:  # shown as missing; the figures still have the history
+            log.warning("weights unreadable: %s", exc)
+        try:
+            replicas = {g: v["replicas"] for g, v in self._operations.consumers().items()}
+        except ActuatorError as exc:
+            log.warning("replicas unreadable: %s", exc)
+        return StateView.from_document(document, weights, replicas)
 
     def lag(self) -> dict[str, Any]:
         return self._get("/api/lag")
@@ -177,15 +193,19 @@ class HttpControlPlane:
 class InMemoryControlPlane:
     """A control plane held in memory: overrides change its state and append to its audit list."""
 
-    def __init__(self, state: Mapping[str, Any], lag: Mapping[str, Any],
+    def __init__(self, state: Mapping[str, Any], lag: Mapping[str, Any], weights: Mapping[str, int],
+                 replicas: Mapping[str, int],
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """``state`` in the ``GET /api/state`` shape, ``lag`` in the ``ecomctl lag --json`` shape."""
         self._state = copy.deepcopy(dict(state))
+        self._weights = dict(weights)
+        self._replicas = dict(replicas)
         self._lag = copy.deepcopy(dict(lag))
         self._clock = clock
         self.entries: list[dict[str, Any]] = []
 
     def state(self) -> StateView:
-        return StateView.from_document(self._state)
+        return StateView.from_document(self._state, self._weights, self._replicas)
 
     def lag(self) -> dict[str, Any]:
         return copy.deepcopy(self._lag)
@@ -203,14 +223,13 @@ class InMemoryControlPlane:
         return result
 
     def set_weights(self, user: str, weights: dict[str, int]) -> ActionResult:
-        before = dict(self._state.setdefault("weights", {}))
-        self._state["weights"] = dict(weights)
+        before = dict(self._weights)
+        self._weights.update(weights)
         return self._record(user, "set_weights", "ingest", before, dict(weights), "set from the console")
 
     def scale(self, user: str, group: str, replicas: int) -> ActionResult:
-        current = self._state.setdefault("replicas", {})
-        before = {"replicas": int(current.get(group, 0))}
-        current[group] = replicas
+        before = {"replicas": self._replicas.get(group, 0)}
+        self._replicas[group] = replicas
         return self._record(user, "scale", group, before, {"replicas": replicas}, "set from the console")
 
     def _policy(self, name: str) -> dict[str, Any]:

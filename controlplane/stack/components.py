@@ -233,6 +233,29 @@ def _controlplane(settings: Settings) -> list[Component]:
     ]
 
 
+def _console(settings: Settings) -> list[Component]:
+    """The SRE console; its users reach it through a 0600 file, never circus.ini or the command line."""
+    users_file = settings.state_dir / "console" / "users"
+
+    def write_users() -> None:
+        users_file.parent.mkdir(parents=True, exist_ok=True)
+        users_file.touch(mode=0o600)
+        users_file.chmod(0o600)
+        users_file.write_text(",".join(settings.console_users))
+
+    cmd = (sys.executable, "-m", "controlplane.console", "--users-file", str(users_file))
+    return [
+        Component(
+            name="console",
+            endpoint=settings.console_url,
+            healthy=_http_ok(f"{settings.console_url}/healthz"),
+            prepare=write_users,
+            service=Service("console", cmd, env=settings_env(settings), graceful_timeout=10.0),
+            ports={"console": settings.ports.console},
+        )
+    ]
+
+
 def _traffic(settings: Settings) -> list[Component]:
     """Demo shoppers through the weighted record, so that a weight shift moves them."""
     cmd = (
@@ -273,6 +296,7 @@ REGISTRY: dict[str, ComponentFactory] = {
     "gateways": _gateways,
     "consumers": _consumers,
     "controlplane": _controlplane,
+    "console": _console,
     "traffic": _traffic,  # keep last: demo traffic starts once everything else is healthy
 }
 

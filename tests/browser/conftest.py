@@ -21,7 +21,7 @@ from waitress.server import create_server
 from controlplane.console.app import create_app
 from controlplane.console.client import InMemoryControlPlane
 from controlplane.console.metrics import InMemoryRangeSource
-from tests.browser.fakes import hour_matrices, lag_document, state_document
+from tests.browser.fakes import REPLICAS, WEIGHTS, hour_matrices, lag_document, state_document
 from tests.conftest import REPO, free_ports
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -47,7 +47,7 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 @pytest.fixture(scope="session")
 def fake_plane() -> InMemoryControlPlane:
-    return InMemoryControlPlane(state_document(), lag_document(datetime.now(UTC)))
+    return InMemoryControlPlane(state_document(), lag_document(datetime.now(UTC)), WEIGHTS, REPLICAS)
 
 
 @pytest.fixture(scope="session")

@@ -54,25 +54,30 @@ def hour_matrices(now: datetime, seed: int = 7) -> dict[str, Matrix]:
     return out
 
 
+WEIGHTS = {"primary": 100, "secondary": 0}
+REPLICAS = {"page-views-aggregator": 2, "cart-processor": 1, "purchase-processor": 1}
+
+
+def _policy(name: str, kind: str, target: str, verdict: str, observed: float, limit: float,
+            breach_for_s: float | None, next_action: str, reason: str) -> dict[str, Any]:
+    return {"name": name, "kind": kind, "target": target, "priority": 0, "paused": False,
+            "last": {"verdict": verdict, "reason": reason, "observed": observed, "limit": limit,
+                     "breach_for_s": breach_for_s, "next_action": next_action, "result": None,
+                     "at": "2026-11-24T10:00:00+00:00"}}
+
+
 def state_document() -> dict[str, Any]:
+    """The ``GET /api/state`` shape (controlplane.loop.ControlLoop.state_document)."""
     return {
-        "at": "2026-11-24T10:00:00+00:00", "paused": False, "dry_run": False,
-        "weights": {"primary": 100, "secondary": 0},
-        "replicas": {"page-views-aggregator": 2, "cart-processor": 1, "purchase-processor": 1},
+        "paused_all": False, "dry_run": False, "last_tick": "2026-11-24T10:00:00+00:00", "interval_s": 5.0,
         "policies": [
-            {"name": "purchases-lag", "kind": "consumer_lag_scaling", "target": "purchase-processor",
-             "paused": False, "verdict": "noop", "metric": "lag", "value": 2, "threshold": 1000,
-             "breached_for_s": None, "next_action": "none: lag 2 <= 1000",
-             "reason": "lag 2 within 10..1000"},
-            {"name": "page-views-lag", "kind": "consumer_lag_scaling", "target": "page-views-aggregator",
-             "paused": False, "verdict": "hold", "metric": "lag", "value": 12500, "threshold": 10000,
-             "breached_for_s": 42.0, "next_action": "scale to 3 once breached for 60s (18 s more)",
-             "reason": "lag 12500 > 10000 for 42s, needs 60s"},
-            {"name": "ingest-failover", "kind": "ingest_traffic_shift",
-             "target": "events.ecommerce-domain.com", "paused": False, "verdict": "noop",
-             "metric": "error_ratio", "value": 0.002, "threshold": 0.05,
-             "breached_for_s": None, "next_action": "none: primary healthy",
-             "reason": "error ratio 0.002 <= 0.05, p99 31 ms <= 500 ms"},
+            _policy("purchases-lag", "consumer_lag_scaling", "purchase-processor", "noop", 2, 1000, None,
+                    "none: lag 2 <= 1000", "lag 2 within 10..1000"),
+            _policy("page-views-lag", "consumer_lag_scaling", "page-views-aggregator", "hold", 12500, 10000,
+                    42.0, "scale to 3 once breached for 60s (18 s more)",
+                    "lag 12500 > 10000 for 42s, needs 60s"),
+            _policy("ingest-failover", "ingest_traffic_shift", "events.ecommerce-domain.com", "noop", 0, 3,
+                    None, "none: primary healthy", "error ratio 0.002 <= 0.05, p99 31 ms <= 500 ms"),
         ],
     }
 
