@@ -96,7 +96,9 @@ E2E_POLICIES = REPO / "tests" / "e2e" / "policies.yaml"
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """The whole local stack as `ecomctl up` runs it (demo traffic included), with the e2e policies."""
     policies = (E2E_POLICIES,) if E2E_POLICIES.exists() else ()
-    settings = make_settings(tmp_path_factory.mktemp("live") / ".ecomctl", policies=policies, loop_interval_s=2.0)
+    settings = make_settings(
+        tmp_path_factory.mktemp("live") / ".ecomctl", policies=policies, loop_interval_s=2.0
+    )
     for stack in start_stack(settings, default_components(settings)):
         yield stack.settings
 

@@ -16,13 +16,16 @@ from controlplane.settings import load_settings
 from controlplane.stack.errors import StackError
 from controlplane.stack.stack import LocalStack
 from controlplane.stack.supervisor import pid_alive
+from policies.loader import PolicyFileError, load_policy_files
 
 
-def _stack(components: tuple[str, ...] | None = None) -> LocalStack:
+def _stack() -> LocalStack:
+    """The stack as it runs now (the components `up` started), or as `up` would start it."""
     from controlplane.stack.components import default_components
 
     settings = load_settings()
-    return LocalStack(settings, components or default_components(settings))
+    info = LocalStack(settings, ()).running()
+    return LocalStack(settings, info.components if info else default_components(settings))
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +44,10 @@ def register(app: typer.Typer) -> None:
         if policies:
             overrides["policies"] = tuple(policies)
         settings = load_settings(**overrides)
-        stack = LocalStack(settings, default_components(settings, traffic=not no_traffic))
+        _check_policies(settings.policies)
         started = time.monotonic()
         try:
+            stack = LocalStack(settings, default_components(settings, traffic=not no_traffic))
             info = stack.start(on_progress=lambda msg: typer.echo(f"  {msg}"))
         except StackError as exc:
             raise CommandError(str(exc)) from None
@@ -92,6 +96,16 @@ def register(app: typer.Typer) -> None:
             print_table("ecomctl status", ("component", "health", "endpoint"), rows)
         if not all(c["healthy"] for c in report.values()):
             raise typer.Exit(1)
+
+
+def _check_policies(files: tuple[Path, ...]) -> None:
+    """A bad policy file stops `up` before anything starts (the loop would refuse it later)."""
+    if not files:
+        return
+    try:
+        load_policy_files(list(files))
+    except PolicyFileError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _wait_for_signal(circusd_pid: int) -> None:

@@ -132,12 +132,17 @@ class LocalStack:
     def _wait_healthy(self, on_progress: Callable[[str], None]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         pending = list(self.components)
+        started: set[str] = set()
         while pending:
             for component in list(pending):
+                watcher = component.service.name
+                state = self.supervisor.watcher_status(watcher)
+                if state == "active":
+                    started.add(watcher)
                 if component.healthy():
                     pending.remove(component)
                     on_progress(f"{component.name} healthy at {component.endpoint}")
-                elif self.supervisor.watcher_status(component.service.name) == "stopped":
+                elif state == "stopped" and watcher in started:
                     # circus gave up after its retries: the program keeps exiting.
                     raise StackError(self._failure(component, "exited"))
             if pending and time.monotonic() > deadline:
