@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -102,7 +102,7 @@ class PolicyView:
 
 
 class ControlLoop:
-    def __init__(self, engine: PolicyEngine, sources: dict[str, SnapshotSource], executor: Executor,
+    def __init__(self, engine: PolicyEngine, sources: Mapping[str, SnapshotSource], executor: Executor,
                  audit: AuditLog, state: StateStore, metrics: LoopMetrics, *, interval_s: float = 5.0,
                  dry_run: bool = False, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine = engine

@@ -56,7 +56,7 @@ def retrying(attempts: int, sleep: Callable[[float], None] = time.sleep,
     return Retrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=initial_s, max=max_wait_s),
+        wait=wait_exponential_jitter(multiplier=initial_s, max=max_wait_s, jitter=initial_s),
         sleep=sleep,
         reraise=True,
     )
