@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     aws_region: str = "us-east-1"
     # Route 53 / ECS endpoint: the local emulator unless set (production: leave None, use AWS).
     aws_endpoint_url: str | None = None
+    # Where the services are when they are not all on ``host`` (docker-compose, production):
+    kafka_servers: str | None = None  # bootstrap servers, e.g. "kafka:9092"
+    prometheus_endpoint_url: str | None = None  # e.g. "http://prometheus:9090"
+    gateway_addresses: dict[str, str] = Field(default_factory=dict)  # name -> "host:port"
     policies: tuple[Path, ...] = ()
     loop_interval_s: float = Field(default=5.0, gt=0)
     dry_run: bool = False
@@ -115,17 +119,19 @@ class Settings(BaseSettings):
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.host}:{self.ports.kafka}"
+        return self.kafka_servers or f"{self.host}:{self.ports.kafka}"
 
     @property
     def prometheus_url(self) -> str:
-        return f"http://{self.host}:{self.ports.prometheus}"
+        return self.prometheus_endpoint_url or f"http://{self.host}:{self.ports.prometheus}"
 
     @property
     def route53_url(self) -> str:
         return self.aws_endpoint_url or f"http://{self.host}:{self.ports.route53}"
 
     def gateway_url(self, name: str) -> str:
+        if name in self.gateway_addresses:
+            return f"http://{self.gateway_addresses[name]}"
         port = self.ports.gateway_primary if name == "primary" else self.ports.gateway_secondary
         return f"http://{self.host}:{port}"
 

@@ -15,9 +15,10 @@ from controlplane.commands import (
     policy,
     schemas,
     stack,
+    topics,
     weights,
 )
 
 # One line per command module; each exposes register(app: typer.Typer).
 COMMAND_MODULES: tuple[ModuleType, ...] = (stack, dashboards, loadgen, schemas, policy, lag, metrics,
-                                           weights, consumers, audit, chaos)
+                                           weights, consumers, audit, chaos, topics)

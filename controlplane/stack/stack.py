@@ -158,22 +158,12 @@ class LocalStack:
         return f"{component.name} {what}; nothing was left running. Log: {log}{tail}"
 
     def _bootstrap(self, on_progress: Callable[[str], None]) -> None:
-        if "kafka" in self.names:
-            admin = AdminClient({"bootstrap.servers": self.settings.kafka_bootstrap})
-            created = apply_topics(admin)
-            on_progress(f"topics ready ({len(created)} created)")
-        if "route53" in self.names:
-            client = aws_client("route53", self.settings.route53_url, self.settings.aws_region)
-            targets = {name: self.settings.gateway_url(name).removeprefix("http://") for name in GATEWAYS}
-            bootstrap_weighted_record(
-                client,
-                self.settings.hosted_zone,
-                self.settings.ingest_record,
-                targets,
-                {"primary": 100, "secondary": 0},
-                self.settings.record_ttl,
-            )
-            on_progress(f"route53 record {self.settings.ingest_record} weighted primary=100 secondary=0")
+        bootstrap(
+            self.settings,
+            kafka="kafka" in self.names,
+            route53="route53" in self.names,
+            on_progress=on_progress,
+        )
 
     # stop --------------------------------------------------------------------------------------
     def stop(self) -> list[int]:
@@ -192,6 +182,31 @@ class LocalStack:
         if not wait_gone(children, 30.0):
             terminate_pids(children)
         return [circusd_pid, *children]
+
+
+def bootstrap(
+    settings: Settings,
+    kafka: bool = True,
+    route53: bool = True,
+    on_progress: Callable[[str], None] = lambda _msg: None,
+) -> None:
+    """Declared topics on the cluster and the weighted ingest record in Route 53 (idempotent)."""
+    if kafka:
+        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        created = apply_topics(admin)
+        on_progress(f"topics ready ({len(created)} created)")
+    if route53:
+        client = aws_client("route53", settings.route53_url, settings.aws_region)
+        targets = {name: settings.gateway_url(name).removeprefix("http://") for name in GATEWAYS}
+        bootstrap_weighted_record(
+            client,
+            settings.hosted_zone,
+            settings.ingest_record,
+            targets,
+            {"primary": 100, "secondary": 0},
+            settings.record_ttl,
+        )
+        on_progress(f"route53 record {settings.ingest_record} weighted primary=100 secondary=0")
 
 
 def ensure_port_free(host: str, port: int, name: str) -> None:

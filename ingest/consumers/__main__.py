@@ -34,15 +34,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="python -m ingest.consumers", description=__doc__.splitlines()[0])
     parser.add_argument("--group", required=True, help="consumer group of ingest/topics.yaml")
-    parser.add_argument("--bootstrap", default=env("ECOMCTL_KAFKA_BOOTSTRAP"),
-                        required="ECOMCTL_KAFKA_BOOTSTRAP" not in os.environ,
-                        help="Kafka bootstrap servers HOST:PORT")
-    parser.add_argument("--sink", default=env("ECOMCTL_CONSUMER_SINK"),
-                        help="sqlite:///PATH or postgresql://... (default: <state>/sinks/<group>.db)")
+    parser.add_argument(
+        "--bootstrap",
+        default=env("ECOMCTL_KAFKA_BOOTSTRAP"),
+        required="ECOMCTL_KAFKA_BOOTSTRAP" not in os.environ,
+        help="Kafka bootstrap servers HOST:PORT",
+    )
+    parser.add_argument(
+        "--sink",
+        default=env("ECOMCTL_CONSUMER_SINK"),
+        help="sqlite:///PATH or postgresql://... (default: <state>/sinks/<group>.db)",
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(env("ECOMCTL_STATE_DIR", ".ecomctl")))
     parser.add_argument("--sd-dir", type=Path, help="Prometheus file-SD dir (default: <state>/prometheus/sd)")
     parser.add_argument("--chaos-file", type=Path, help="game-day switches (default: <state>/chaos.json)")
     parser.add_argument("--metrics-port", type=int, default=0, help="0 = any free port")
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address /metrics binds to (0.0.0.0 only inside a container)",
+    )
     parser.add_argument("--batch", type=int, default=500, help="messages per poll and per sink transaction")
     parser.add_argument("--poll-timeout", type=float, default=1.0, help="seconds")
     parser.add_argument("--topic", help="override the group's topic (tests, benchmarks)")
@@ -54,9 +65,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> WorkerConfig:
     return for_group(
-        load_topics(), args.group, args.bootstrap, args.state_dir, topic=args.topic, dlq_topic=args.dlq_topic,
-        sink_url=args.sink, sd_dir=args.sd_dir, chaos_file=args.chaos_file, metrics_port=args.metrics_port,
-        batch=args.batch, poll_timeout_s=args.poll_timeout, group_id=args.group_id,
+        load_topics(),
+        args.group,
+        args.bootstrap,
+        args.state_dir,
+        topic=args.topic,
+        dlq_topic=args.dlq_topic,
+        sink_url=args.sink,
+        sd_dir=args.sd_dir,
+        chaos_file=args.chaos_file,
+        metrics_port=args.metrics_port,
+        batch=args.batch,
+        poll_timeout_s=args.poll_timeout,
+        group_id=args.group_id,
         session_timeout_ms=args.session_timeout_ms,
     )
 
@@ -81,15 +102,22 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    server, _thread = start_http_server(config.metrics_port or 0, addr="127.0.0.1", registry=metrics.registry)
-    address = f"127.0.0.1:{server.server_address[1]}"
+    server, _thread = start_http_server(
+        config.metrics_port or 0, addr=args.metrics_host, registry=metrics.registry
+    )
+    address = f"{args.metrics_host}:{server.server_address[1]}"
     sd_path = None
     if config.sd_dir is not None:
         for stale in discovery.remove_stale(config.sd_dir, config.group):
             log.info("removed the discovery file of a dead worker: %s", stale)
         sd_path = discovery.publish(config.sd_dir, config.group, os.getpid(), address)
-    log.info("group %s on %s -> %s; metrics on http://%s/metrics", config.group, config.topic,
-             config.sink_url.split("@")[-1], address)
+    log.info(
+        "group %s on %s -> %s; metrics on http://%s/metrics",
+        config.group,
+        config.topic,
+        config.sink_url.split("@")[-1],
+        address,
+    )
     try:
         worker.start()
         worker.run(stop)
