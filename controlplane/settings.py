@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     kafka_servers: str | None = None  # bootstrap servers, e.g. "kafka:9092"
     prometheus_endpoint_url: str | None = None  # e.g. "http://prometheus:9090"
     gateway_addresses: dict[str, str] = Field(default_factory=dict)  # name -> "host:port"
+    controlplane_endpoint_url: str | None = None  # e.g. "http://controlplane:8060"
     policies: tuple[Path, ...] = ()
     loop_interval_s: float = Field(default=5.0, gt=0)
     dry_run: bool = False
@@ -141,7 +142,7 @@ class Settings(BaseSettings):
 
     @property
     def controlplane_url(self) -> str:
-        return f"http://{self.host}:{self.ports.controlplane}"
+        return self.controlplane_endpoint_url or f"http://{self.host}:{self.ports.controlplane}"
 
     @property
     def console_credentials(self) -> dict[str, str]:
