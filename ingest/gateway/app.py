@@ -85,7 +85,7 @@ class Gateway:
         self.chaos = chaos or ChaosSwitches(None)
         self._rng = rng or random.Random()  # noqa: S311 - sampling for chaos, not security
         self._keys = tuple(k.encode() for k in settings.api_keys)
-        self._routes = {
+        self._routes: dict[str, tuple[str, tuple[str, ...]]] = {
             t.event_type: (t.name, _key_path(t.key)) for t in catalog.topics if t.event_type is not None
         }
         self._dlq = catalog.dlq.name
