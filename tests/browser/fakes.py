@@ -87,10 +87,11 @@ def lag_document(now: datetime) -> dict[str, Any]:
     for group, topic, partitions, base in (("page-views-aggregator", "page-views", 6, 70),
                                            ("cart-processor", "cart-events", 3, 12),
                                            ("purchase-processor", "purchases", 3, 1)):
-        parts = [{"topic": topic, "partition": p, "committed": 10_000 * (p + 1),
+        parts: list[dict[str, Any]] = [{"topic": topic, "partition": p, "committed": 10_000 * (p + 1),
                   "end_offset": 10_000 * (p + 1) + base + p, "lag": base + p,
                   "lag_seconds": round(0.1 * (base + p) / 10, 2), "status": "OK" if p else "WARN",
-                  "missing_offset_rule": None, "lag_seconds_lower_bound": False} for p in range(partitions)]
+                  "missing_offset_rule": None, "lag_seconds_lower_bound": False}
+                 for p in range(partitions)]
         groups.append({"group": group, "state": "Stable", "members": 1,
                        "status": "WARN" if base > 50 else "OK", "lag": sum(p["lag"] for p in parts),
                        "lag_seconds": max(p["lag_seconds"] for p in parts),
