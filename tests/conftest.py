@@ -65,8 +65,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def infra(stack_settings: Settings) -> Iterator[LocalStack]:
-    """Kafka, Prometheus, the Route 53 emulator and both gateways, once per session."""
-    yield from start_stack(stack_settings, (*INFRASTRUCTURE, "gateways"))
+    """Kafka, Prometheus, the Route 53 emulator, both gateways and the consumers, once per session."""
+    yield from start_stack(stack_settings, (*INFRASTRUCTURE, "gateways", "consumers"))
 
 
 @pytest.fixture(scope="session")
