@@ -29,7 +29,10 @@ def sink_counts(state_dir: Path, group: str, event_ids: list[str]) -> dict[str, 
         for i in range(0, len(event_ids), 500):
             chunk = event_ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT event_id, COUNT(*) FROM processed_events WHERE event_id IN ({marks}) GROUP BY event_id"
+            query = (
+                "SELECT event_id, COUNT(*) FROM processed_events "
+                f"WHERE event_id IN ({marks}) GROUP BY event_id"
+            )
             found.update(dict(db.execute(query, chunk).fetchall()))
         return found
 
