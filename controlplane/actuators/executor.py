@@ -56,7 +56,8 @@ class Executor:
                 return self._result(actor, action, target, known, after, Result.DRY_RUN, reason)
             if action == SCALE:
                 self.scaler.set_replicas(target, after["replicas"])
-                now = {"replicas": self.scaler.replicas(target)}
+                # The count now in force is the one set: a read-back could still see processes stopping.
+                now = {"replicas": after["replicas"]}
             else:
                 now = self.weights.set_weights(target, after)
         except (ActuatorError, KeyError) as exc:
