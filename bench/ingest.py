@@ -93,7 +93,7 @@ def main() -> None:
     with bench_stack(("kafka", "gateways")) as stack:
         url = stack.settings.gateway_url("primary")
         raw = raw_producer_rate(stack.settings.kafka_bootstrap, values)
-        batched = wrk(url, orjson.dumps(events), connections=8, seconds=WRK_SECONDS)
+        batched = wrk(url, orjson.dumps(events), connections=32, seconds=WRK_SECONDS)
         single = wrk(
             url,
             values[1],
