@@ -65,7 +65,7 @@ class LoadgenConfig(BaseModel):
     seed: int = 0
     funnel: Funnel | None = None
     sessions: int = Field(default=50, ge=1, description="shoppers active at once")
-    connections: int = Field(default=64, ge=1)
+    connections: int = Field(default=32, ge=1, description="concurrent requests (and pooled connections)")
     timeout_s: float = Field(default=10.0, gt=0)
     drain_s: float = Field(default=10.0, ge=0, description="wait for answers after the last send")
     catalogue_size: int = Field(default=200, ge=1)

@@ -80,6 +80,14 @@ def target_source(config: LoadgenConfig) -> TargetSource:
     return StaticTargets(config.target)
 
 
+@dataclass(frozen=True)
+class _Request:
+    target: Target
+    body: bytes
+    size: int
+    intended: float
+
+
 class _Run:
     def __init__(self, config: LoadgenConfig, source: TargetSource, clock: Callable[[], float],
                  wall: Callable[[], float], progress: ProgressCallback | None,
@@ -134,18 +142,24 @@ class _Run:
         self.rejected += rejected
         self.accepted += size - rejected
 
-    def _dispatch(self, client: httpx.AsyncClient, events: list[dict[str, Any]], intended: float,
-                  tasks: set[asyncio.Task[None]]) -> None:
+    def _dispatch(self, events: list[dict[str, Any]], intended: float,
+                  queue: asyncio.Queue[_Request]) -> None:
         target = self.picker.pick(self.source.targets())
-        body = orjson.dumps(events[0] if len(events) == 1 else events)
         self.sent += len(events)
         self.requests += 1
         self.by_target[target.name] += len(events)
         for event in events:
             self.by_type[event["event_type"]] += 1
-        task = asyncio.create_task(self._send(client, target, body, len(events), intended))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        body = orjson.dumps(events[0] if len(events) == 1 else events)
+        queue.put_nowait(_Request(target, body, len(events), intended))
+
+    async def _worker(self, client: httpx.AsyncClient, queue: asyncio.Queue[_Request]) -> None:
+        while True:
+            request = await queue.get()
+            try:
+                await self._send(client, request.target, request.body, request.size, request.intended)
+            finally:
+                queue.task_done()
 
     async def run(self) -> Summary:
         config = self.config
@@ -155,11 +169,14 @@ class _Run:
         limits = httpx.Limits(max_connections=config.connections,
                               max_keepalive_connections=config.connections)
         headers = {"X-API-Key": config.api_key, "Content-Type": "application/json"}
-        tasks: set[asyncio.Task[None]] = set()
+        # Requests wait in our queue, not in httpx's pool: its waiting list gets slow when long, and a
+        # backlog must show as latency (measured from the intended time), never slow the schedule.
+        queue: asyncio.Queue[_Request] = asyncio.Queue()
         # The first answer is needed before anything can be sent.
         await asyncio.to_thread(self.source.refresh, 0.0)
         async with httpx.AsyncClient(limits=limits, headers=headers, timeout=config.timeout_s,
                                      transport=self.transport) as client:
+            workers = [asyncio.create_task(self._worker(client, queue)) for _ in range(config.connections)]
             self.start = self.clock()
             start_wall = self.wall()
             emitted, t_prev, c_prev = 0, 0.0, 0.0
@@ -178,7 +195,7 @@ class _Run:
                     intended = t_prev + min(1.0, max(0.0, share)) * (now - t_prev)
                     pending.append(self.sim.next_event(format_timestamp(start_wall + intended)))
                     if len(pending) == self.batch or index == now_due:
-                        self._dispatch(client, pending, intended, tasks)
+                        self._dispatch(pending, intended, queue)
                         pending = []
                     t_end = intended
                 emitted = max(emitted, now_due)
@@ -190,12 +207,13 @@ class _Run:
                 t_prev, c_prev = now, c_now
                 if emitted < total:
                     await asyncio.sleep(tick)
-            if tasks:
-                await asyncio.wait(set(tasks), timeout=config.drain_s)
-            for task in list(tasks):
-                task.cancel()
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await asyncio.wait_for(queue.join(), timeout=config.drain_s)
+            except TimeoutError:
+                pass  # what is still queued or in flight is counted as unanswered
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         return self._summary(t_end)
 
     def _summary(self, t_end: float) -> Summary:
