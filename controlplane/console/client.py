@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -161,7 +161,13 @@ class HttpControlPlane:
             replicas = {g: v["replicas"] for g, v in self._operations.consumers().items()}
         except ActuatorError as exc:
             log.warning("replicas unreadable: %s", exc)
-        return StateView.from_document(document, weights, replicas)
+        view = StateView.from_document(document, weights, replicas)
+        # The switches as stored now, not as the loop saw them at its last tick: a pause shows at once.
+        switches = self._operations.state.read()
+        defaults = {p.name: p.paused for p in self._operations.policies}
+        policies = tuple(replace(p, paused=switches.is_paused(p.name, defaults.get(p.name, False)))
+                         for p in view.policies)
+        return replace(view, policies=policies, paused=switches.paused_all, dry_run=switches.dry_run)
 
     def lag(self) -> dict[str, Any]:
         return self._get("/api/lag")

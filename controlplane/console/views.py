@@ -142,6 +142,12 @@ def _gauge(policy: PolicyView) -> Any:
     return dbc.Progress(value=share, color=colour, className="my-2", style={"height": "8px"})
 
 
+def _relation(policy: PolicyView) -> str:
+    if policy.value is None or policy.threshold is None or policy.value == policy.threshold:
+        return "vs"
+    return ">" if policy.value > policy.threshold else "<"
+
+
 def policy_card(policy: PolicyView) -> html.Div:
     above = policy.value is not None and policy.threshold is not None and policy.value > policy.threshold
     badges = [dbc.Badge(policy.kind, color="dark", className="me-1")]
@@ -167,7 +173,7 @@ def policy_card(policy: PolicyView) -> html.Div:
             html.Div([
                 html.Span(f"{metric} ", className="text-muted"),
                 html.Span(fmt(policy.value), className="fs-5 fw-bold " + ("text-danger" if above else "")),
-                html.Span(" vs threshold ", className="text-muted"),
+                html.Span(f" {_relation(policy)} threshold ", className="text-muted"),
                 html.Span(fmt(policy.threshold), className="fs-5"),
             ], className="policy-value"),
             _gauge(policy),
