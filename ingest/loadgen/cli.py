@@ -13,6 +13,7 @@ from typing import Annotated
 
 import orjson
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -104,12 +105,17 @@ def make_command(defaults: Callable[[], Defaults]) -> Callable[..., None]:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']} "
                                  f"(got {e.get('input')!r})" for e in exc.errors())
             raise typer.BadParameter(problems) from None
-        summary = run_with_progress(config, show=not json_output and sys.stdout.isatty())
+        try:
+            summary = run_with_progress(config, show=not json_output and sys.stdout.isatty())
+        except (LookupError, BotoCoreError, ClientError) as exc:
+            # The first Route 53 lookup failed: nothing can be sent anywhere.
+            typer.secho(f"loadgen: cannot resolve the targets: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from None
         if json_output:
             sys.stdout.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         else:
             print_summary(summary)
-        if summary.sent == 0:
-            raise typer.Exit(1)
+        if summary.sent == 0 or summary.errors == summary.sent:
+            raise typer.Exit(1)  # nothing got through
 
     return loadgen
