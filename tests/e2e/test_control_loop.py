@@ -129,6 +129,9 @@ def test_failover_shifts_weight_in_steps_and_back(live_stack: Settings, live_env
     print(f"\nweights seen while failing over: {seen}")
     print("shift steps: " + ", ".join(f"{e.at} {e.after}" for e in shifts))
     assert [e.after["secondary"] for e in shifts] == [50, 100]  # step_weight 50 up to max_weight 100
+    reaction = (datetime.fromisoformat(shifts[0].at) - datetime.fromisoformat(since)).total_seconds()
+    print(f"reaction time (chaos on -> first weight step applied): {reaction:.1f}s "
+          f"(includes Prometheus scrape and rate windows, threshold 2 checks)")
 
     def recovered() -> bool:
         current = weights(settings)
