@@ -17,6 +17,8 @@ from controlplane.settings import load_settings
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m controlplane.console", description=__doc__)
+    parser.add_argument("--host", help="address to bind (default: settings.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: settings.ports.console)")
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     parser.add_argument("--users-file", type=Path,
                         help="file with the console users, name:password,... (else ECOMCTL_CONSOLE_USERS)")
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(HttpControlPlane(settings.controlplane_url, operations),
                      PrometheusRangeSource(settings.prometheus_url), settings.console_credentials)
     logging.getLogger(__name__).info("console on %s", settings.console_url)
-    serve(app.server, host=settings.host, port=settings.ports.console, threads=args.threads, ident="ecomctl")
+    serve(app.server, host=args.host or settings.host, port=args.port or settings.ports.console, threads=args.threads, ident="ecomctl")
 
 
 if __name__ == "__main__":
