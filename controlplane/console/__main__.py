@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(HttpControlPlane(settings.controlplane_url, operations),
                      PrometheusRangeSource(settings.prometheus_url), settings.console_credentials)
     logging.getLogger(__name__).info("console on %s", settings.console_url)
-    serve(app.server, host=args.host or settings.host, port=args.port or settings.ports.console, threads=args.threads, ident="ecomctl")
+    serve(app.server, host=args.host or settings.host, port=args.port or settings.ports.console,
+          threads=args.threads, ident="ecomctl")
 
 
 if __name__ == "__main__":
