@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,7 +84,9 @@ def test_prometheus_stopped_policies_hold_and_say_why(live_stack: Settings) -> N
     supervisor = CircusSupervisor(settings.state_dir, settings.host, settings.ports.circus,
                                   settings.ports.circus_pubsub)
     before = weights(settings)
-    since = now_iso()
+    # A hold is stamped with its tick's start: a tick already running when Prometheus stops counts too.
+    tick_ago = datetime.now(UTC) - timedelta(seconds=2 * settings.loop_interval_s)
+    since = tick_ago.isoformat(timespec="milliseconds")
     supervisor.call("stop", name="prometheus", waiting=True)
     try:
         held = wait_for("ingest-failover to hold on the missing Prometheus",
