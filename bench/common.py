@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from controlplane.settings import Ports, Settings
+from controlplane.settings import Settings
+from controlplane.stack.ports import free_stack_ports
 from controlplane.stack.stack import LocalStack
 
 BENCH_API_KEY = "bench-key"
-
-
-def free_ports(count: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
 
 
 @contextmanager
 def bench_stack(components: tuple[str, ...]) -> Iterator[LocalStack]:
     """Start ``components`` in a temporary state dir on free ports; stop them by pid afterwards."""
     with tempfile.TemporaryDirectory(prefix="ecomctl-bench-") as tmp:
-        names = list(Ports.model_fields)
-        ports = Ports(**dict(zip(names, free_ports(len(names)), strict=True)))
-        settings = Settings(state_dir=Path(tmp) / ".ecomctl", ports=ports, ingest_api_keys=(BENCH_API_KEY,))
+        settings = Settings(
+            state_dir=Path(tmp) / ".ecomctl", ports=free_stack_ports(), ingest_api_keys=(BENCH_API_KEY,)
+        )
         stack = LocalStack(settings, components)
         stack.start()
         try:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from controlplane.settings import Ports, Settings
+from controlplane.settings import Settings
 from controlplane.stack.components import INFRASTRUCTURE, default_components
+from controlplane.stack.ports import free_loopback_ports, free_stack_ports
 from controlplane.stack.stack import LocalStack
 from controlplane.stack.supervisor import pid_alive
 
@@ -22,18 +21,11 @@ API_KEY = "test-key"
 
 
 def free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports (all held open at once so none is handed out twice)."""
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
+    return free_loopback_ports(count)
 
 
 def make_settings(state_dir: Path, **overrides: object) -> Settings:
-    names = list(Ports.model_fields)
-    ports = Ports(**dict(zip(names, free_ports(len(names)), strict=True)))
-    return Settings(state_dir=state_dir, ports=ports, ingest_api_keys=(API_KEY,), **overrides)  # type: ignore[arg-type]
+    return Settings(state_dir=state_dir, ports=free_stack_ports(), ingest_api_keys=(API_KEY,), **overrides)  # type: ignore[arg-type]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

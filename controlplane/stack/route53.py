@@ -52,6 +52,26 @@ def find_zone_id(client: Any, zone: str) -> str | None:
     return None
 
 
+def weighted_upserts(
+    record: str, values: dict[str, str], weights: dict[str, int], ttl: int
+) -> list[dict[str, Any]]:
+    """UPSERT changes of one weighted CNAME record set per set identifier."""
+    return [
+        {
+            "Action": "UPSERT",
+            "ResourceRecordSet": {
+                "Name": record,
+                "Type": "CNAME",
+                "SetIdentifier": name,
+                "Weight": weights[name],
+                "TTL": ttl,
+                "ResourceRecords": [{"Value": value}],
+            },
+        }
+        for name, value in values.items()
+    ]
+
+
 def bootstrap_weighted_record(
     client: Any, zone: str, record: str, targets: dict[str, str], weights: dict[str, int], ttl: int
 ) -> str:
@@ -65,22 +85,8 @@ def bootstrap_weighted_record(
         for rs in client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
         if rs["Name"].rstrip(".") == record.rstrip(".")
     }
-    changes = [
-        {
-            "Action": "UPSERT",
-            "ResourceRecordSet": {
-                "Name": record,
-                "Type": "CNAME",
-                "SetIdentifier": name,
-                "Weight": weights[name],
-                "TTL": ttl,
-                "ResourceRecords": [{"Value": value}],
-            },
-        }
-        for name, value in targets.items()
-        # Keep the weights an operator (or a policy) already set when the stack restarts.
-        if name not in existing
-    ]
+    # Keep the weights an operator (or a policy) already set when the stack restarts.
+    changes = weighted_upserts(record, {n: v for n, v in targets.items() if n not in existing}, weights, ttl)
     if changes:
         client.change_resource_record_sets(
             HostedZoneId=zone_id, ChangeBatch={"Comment": "ecomctl bootstrap", "Changes": changes}

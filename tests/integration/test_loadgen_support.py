@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,16 @@ import boto3
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from controlplane.stack.ports import free_loopback_ports
+from controlplane.stack.route53 import weighted_upserts
+
 ROOT = Path(__file__).resolve().parents[2]
 ZONE = "ecommerce-domain.com"
 RECORD = "events.ecommerce-domain.com"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_loopback_ports(1)[0]
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -126,20 +126,7 @@ def upsert_records(
     record: str = RECORD,
     zone: str = ZONE,
 ) -> None:
-    changes = [
-        {
-            "Action": "UPSERT",
-            "ResourceRecordSet": {
-                "Name": record,
-                "Type": "CNAME",
-                "SetIdentifier": name,
-                "Weight": weights[name],
-                "TTL": ttl,
-                "ResourceRecords": [{"Value": value}],
-            },
-        }
-        for name, value in values.items()
-    ]
+    changes = weighted_upserts(record, dict(values), dict(weights), ttl)
     client.change_resource_record_sets(HostedZoneId=zone_id(client, zone), ChangeBatch={"Changes": changes})
 
 
