@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     consumer_replicas: int = Field(default=1, ge=0)
     demo_rate: float = Field(default=50.0, ge=0)
 
+    @field_validator("state_dir", "cache_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Generated configs (Prometheus file-SD, circus) resolve relative paths from their own
+        # directory, not from where `ecomctl` ran: only absolute paths mean the same everywhere.
+        return value.expanduser().absolute()
+
     @field_validator("ingest_api_keys", "console_users", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:

@@ -6,8 +6,10 @@ import json
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from controlplane.stack.supervisor import pid_alive
@@ -18,9 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 ECOMCTL = str(REPO / ".venv" / "bin" / "ecomctl")
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 180, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ECOMCTL, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [ECOMCTL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
@@ -31,12 +35,13 @@ def stack_pids(state_dir: Path) -> list[int]:
 
 def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / ".ecomctl")
-    env = settings_env(settings)
-    up = run(["up", "--detach", "--no-traffic"], env)
+    # As a user runs it: from a working directory, with the default relative state dir.
+    env = {**settings_env(settings), "ECOMCTL_STATE_DIR": ".ecomctl"}
+    up = run(["up", "--detach", "--no-traffic"], env, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
     pids = stack_pids(settings.state_dir)
     try:
-        status = run(["status", "--json"], env)
+        status = run(["status", "--json"], env, cwd=tmp_path)
         assert status.returncode == 0, status.stdout + status.stderr
         components = json.loads(status.stdout)["components"]
         for name, endpoint in [
@@ -45,19 +50,37 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
             ("route53", settings.route53_url),
             ("gateway-primary", settings.gateway_url("primary")),
             ("gateway-secondary", settings.gateway_url("secondary")),
+            ("controlplane", settings.controlplane_url),
+            ("console", settings.console_url),
         ]:
             assert components[name] == {"healthy": True, "endpoint": endpoint}
-        again = run(["up", "--detach"], env)
+        assert scraped_jobs(settings.prometheus_url) >= {"gateway", "consumer", "controlplane", "prometheus"}
+        again = run(["up", "--detach"], env, cwd=tmp_path)
         assert again.returncode == 2
         assert "already up" in again.stderr
     finally:
-        down = run(["down"], env)
+        down = run(["down"], env, cwd=tmp_path)
     assert down.returncode == 0, down.stderr
     assert [p for p in pids if pid_alive(p)] == []
     assert not (settings.state_dir / "stack.json").exists()
-    status = run(["status", "--json"], env)
+    status = run(["status", "--json"], env, cwd=tmp_path)
     assert status.returncode == 1
     assert not any(c["healthy"] for c in json.loads(status.stdout)["components"].values())
+
+
+def scraped_jobs(prometheus_url: str, timeout: float = 30) -> set[str]:
+    """Jobs with at least one target up, once every discovered target has been scraped."""
+    deadline = time.monotonic() + timeout
+    jobs: set[str] = set()
+    while time.monotonic() < deadline:
+        result = httpx.get(f"{prometheus_url}/api/v1/query", params={"query": "up == 1"}).json()["data"][
+            "result"
+        ]
+        jobs = {r["metric"]["job"] for r in result}
+        if {"gateway", "consumer", "controlplane"} <= jobs:
+            break
+        time.sleep(1)
+    return jobs
 
 
 def test_a_taken_port_is_named_and_nothing_starts(tmp_path: Path) -> None:
