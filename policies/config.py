@@ -31,8 +31,9 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 def format_duration(value: timedelta) -> str:
+    """Whole seconds from 10 s up (what a reader at 3 a.m. needs), tenths below."""
     seconds = value.total_seconds()
-    return f"{seconds:g}s"
+    return f"{seconds:.0f}s" if abs(seconds) >= 10 else f"{seconds:.1f}".rstrip("0").rstrip(".") + "s"
 
 
 class PolicyConfig(BaseModel):
