@@ -171,10 +171,25 @@ class LocalStack:
         info = self.running()
         if info is None:
             raise StackError(f"no stack is running from {self.settings.state_dir} (nothing to stop)")
-        pids = self.supervisor.all_pids() if self.supervisor.reachable() else info.pids
+        reachable = self.supervisor.reachable()
+        pids = self.supervisor.all_pids() if reachable else info.pids
+        if reachable:
+            self._stop_services_first()
         stopped = self._stop_supervisor(info.circusd_pid, pids)
         self.run_file.unlink(missing_ok=True)
         return stopped
+
+    def _stop_services_first(self) -> None:
+        """Stop in reverse start order while Kafka still runs: traffic first, then the control plane,
+        then consumers (they commit) and gateways (they flush); infrastructure last, with quit()."""
+        keys = [key for key in registry.REGISTRY if key in self.names and key not in registry.INFRASTRUCTURE]
+        for key in reversed(keys):
+            watchers = [c.service.name for c in self.components if c.name in _names_of(self.settings, key)]
+            try:
+                for watcher in watchers:
+                    self.supervisor.stop_watcher(watcher, timeout=40.0)
+            except StackError:
+                return  # the supervisor stopped answering: quit() and the pid checks take over
 
     def _stop_supervisor(self, circusd_pid: int, pids: dict[str, list[int]]) -> list[int]:
         children = [p for group in pids.values() for p in group]
@@ -182,6 +197,10 @@ class LocalStack:
         if not wait_gone(children, 30.0):
             terminate_pids(children)
         return [circusd_pid, *children]
+
+
+def _names_of(settings: Settings, key: str) -> set[str]:
+    return {c.name for c in registry.REGISTRY[key](settings)}
 
 
 def bootstrap(
@@ -211,6 +230,9 @@ def bootstrap(
 
 def ensure_port_free(host: str, port: int, name: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves bind: connections in TIME_WAIT from a stack stopped a moment
+        # ago must not count as "taken"; only a live listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

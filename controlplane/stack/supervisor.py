@@ -144,6 +144,10 @@ class CircusSupervisor:
     def set_processes(self, name: str, count: int) -> None:
         self.call("set", name=name, options={"numprocesses": count})
 
+    def stop_watcher(self, name: str, timeout: float) -> None:
+        """Stop one watcher and wait for it (circus runs one arbiter command at a time)."""
+        self.call("stop", timeout=timeout, name=name, waiting=True)
+
     def quit(self, pid: int, timeout: float = 60.0) -> None:
         """Stop every watcher gracefully, then circusd; wait for the pid to be gone."""
         try:

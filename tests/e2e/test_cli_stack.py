@@ -66,6 +66,10 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
     status = run(["status", "--json"], env, cwd=tmp_path)
     assert status.returncode == 1
     assert not any(c["healthy"] for c in json.loads(status.stdout)["components"].values())
+    # Straight back up: connections of the stopped stack still in TIME_WAIT must not block it.
+    again = run(["up", "--detach", "--no-traffic"], env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert run(["down"], env, cwd=tmp_path).returncode == 0
 
 
 def scraped_jobs(prometheus_url: str, timeout: float = 30) -> set[str]:
