@@ -96,6 +96,7 @@ class PolicyView:
     observed: float | None
     limit: float | None
     breach_for_s: float | None
+    condition: str | None  # "above": a scale-out breach; "below": the scale-in window running
     next_action: str
     result: str | None
     at: str
@@ -216,7 +217,7 @@ class ControlLoop:
     # ------------------------------------------------------------------------------------- views
     def _view(self, decision: Decision, results: list[ActionResult], now: datetime) -> PolicyView:
         policy = next(p for p in self.engine.policies if p.name == decision.policy)
-        observed, limit, since = _gauge(policy, self._engine_state.memory.get(policy.name))
+        observed, limit, since, condition = _gauge(policy, self._engine_state.memory.get(policy.name))
         result = next((r.result.value for r in results if r.actor == f"policy:{policy.name}"), None)
         if decision.verdict is Verdict.ACT:
             nxt = f"{decision.action} {decision.before} -> {decision.after}"
@@ -226,7 +227,7 @@ class ControlLoop:
             name=policy.name, kind=policy.kind, target=policy.target,
             paused=self._engine_state.is_paused(policy.name), verdict=decision.verdict.value,
             reason=decision.reason, observed=observed, limit=limit,
-            breach_for_s=None if since is None else (now - since).total_seconds(),
+            breach_for_s=None if since is None else (now - since).total_seconds(), condition=condition,
             next_action=nxt, result=result, at=now.isoformat(timespec="milliseconds"))
 
     def state_document(self) -> dict[str, Any]:
@@ -237,7 +238,8 @@ class ControlLoop:
             view = views.get(p.name)
             last = None if view is None else {
                 "verdict": view.verdict, "reason": view.reason, "observed": view.observed,
-                "limit": view.limit, "breach_for_s": view.breach_for_s, "next_action": view.next_action,
+                "limit": view.limit, "breach_for_s": view.breach_for_s, "condition": view.condition,
+                "next_action": view.next_action,
                 "result": view.result, "at": view.at}
             policies.append({"name": p.name, "kind": p.kind, "target": p.target, "priority": p.priority,
                              "paused": None if view is None else view.paused, "last": last})
@@ -246,14 +248,16 @@ class ControlLoop:
                 "interval_s": self.interval_s}
 
 
-def _gauge(policy: Any, memory: Any) -> tuple[float | None, float | None, datetime | None]:
-    """The observed value, the limit it is compared with, and since when it breaches (if it does)."""
+def _gauge(policy: Any, memory: Any) -> tuple[float | None, float | None, datetime | None, str | None]:
+    """The observed value, the limit it is compared with, since when the condition holds, and which
+    condition: "above" the scale-out threshold (a breach) or "below" the scale-in one (calm)."""
     if isinstance(policy, ConsumerLagScalingConfig) and isinstance(memory, LagMemory):
         value = memory.history[-1][1] if memory.history else None
         if memory.below_since is not None:
-            return value, policy.scale_in_below, memory.below_since
-        return value, policy.scale_out_above, memory.above_since
+            return value, policy.scale_in_below, memory.below_since, "below"
+        condition = "above" if memory.above_since is not None else None
+        return value, policy.scale_out_above, memory.above_since, condition
     if isinstance(policy, IngestTrafficShiftConfig) and isinstance(memory, ShiftMemory):
         # Failed checks count towards `threshold`; the limit shown is that threshold.
-        return float(memory.failed_checks), float(policy.threshold), None
-    return None, None, None
+        return float(memory.failed_checks), float(policy.threshold), None, None
+    return None, None, None, None

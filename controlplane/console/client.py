@@ -43,6 +43,7 @@ class PolicyView:
     value: float | None
     threshold: float | None
     breached_for_s: float | None
+    condition: str | None  # "below": the scale-in window is running, not a breach
     next_action: str  # what the engine would do next, or why it holds
 
     @classmethod
@@ -63,6 +64,7 @@ class PolicyView:
             value=_number(last.get("observed")),
             threshold=_number(last.get("limit")),
             breached_for_s=_number(last.get("breach_for_s")),
+            condition=last.get("condition"),
             next_action=str(last.get("next_action") or ""),
         )
 

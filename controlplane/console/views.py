@@ -177,10 +177,7 @@ def policy_card(policy: PolicyView) -> html.Div:
                 html.Span(fmt(policy.threshold), className="fs-5"),
             ], className="policy-value"),
             _gauge(policy),
-            html.Div([html.Span("Breached for ", className="text-muted"),
-                      html.Span(duration(policy.breached_for_s) if policy.breached_for_s else "not breached",
-                                className="text-danger" if policy.breached_for_s else "text-success")],
-                     className="policy-breach"),
+            _breach_line(policy),
             html.Div([html.Span("Next ", className="text-muted"), html.Span(policy.next_action or "-")],
                      className="policy-next mt-1"),
             html.Div(policy.reason, className="small text-muted mt-2 policy-reason"),
@@ -233,3 +230,15 @@ def action_feedback(result: Any) -> dbc.Alert:
     text = f"{result.action} {result.target}: {result.result.value} — {result.reason}"
     return dbc.Alert(text, color="success" if ok else "danger", dismissable=True, className="py-2",
                      id="action-result")
+
+
+def _breach_line(policy: PolicyView) -> html.Div:
+    """Red only for a breach; the scale-in window (value below its threshold) is calm, not alarming."""
+    if policy.breached_for_s and policy.condition == "below":
+        label, text, colour = "Below scale-in threshold for ", duration(policy.breached_for_s), "text-info"
+    elif policy.breached_for_s:
+        label, text, colour = "Breached for ", duration(policy.breached_for_s), "text-danger"
+    else:
+        label, text, colour = "Breached for ", "not breached", "text-success"
+    return html.Div([html.Span(label, className="text-muted"), html.Span(text, className=colour)],
+                    className="policy-breach")
