@@ -52,6 +52,7 @@ class Summary:
     batch: int = 1
     seed: int = 0
     errors_by_reason: dict[str, int] = field(default_factory=dict)
+    retried: int = 0  # events sent a second time after a dropped keep-alive connection
     funnel: dict[str, float | int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,7 +62,8 @@ class Summary:
             "latency_ms": dict(self.latency_ms), "by_target": dict(self.by_target),
             "by_type": dict(self.by_type), "profile": self.profile, "duration_s": self.duration_s,
             "requests": self.requests, "batch": self.batch, "seed": self.seed,
-            "errors_by_reason": dict(self.errors_by_reason), "funnel": dict(self.funnel),
+            "errors_by_reason": dict(self.errors_by_reason), "retried": self.retried,
+            "funnel": dict(self.funnel),
         }
 
 
@@ -104,6 +106,7 @@ class _Run:
         self.batch = config.batch_size(self.profile.peak_rate)
         self.hist = HdrHistogram(*_HIST_RANGE)
         self.sent = self.accepted = self.rejected = self.errors = self.answered = self.requests = 0
+        self.retried = 0
         self.by_target: Counter[str] = Counter()
         self.by_type: Counter[str] = Counter()
         self.errors_by_reason: Counter[str] = Counter()
@@ -120,6 +123,16 @@ class _Run:
                     intended: float) -> None:
         try:
             response = await client.post(target.url, content=body)
+        except (httpx.RemoteProtocolError, httpx.ConnectError):
+            # A pooled keep-alive connection the server closed as we sent: retry once, as a producer
+            # SDK would (events keep their event_id, so a rare duplicate is dropped downstream).
+            self.retried += size
+            try:
+                response = await client.post(target.url, content=body)
+            except httpx.HTTPError as exc:
+                self.errors += size
+                self.errors_by_reason[type(exc).__name__] += size
+                return
         except httpx.HTTPError as exc:
             self.errors += size
             self.errors_by_reason[type(exc).__name__] += size
@@ -234,7 +247,7 @@ class _Run:
             by_target=dict(sorted(self.by_target.items())), by_type=dict(sorted(self.by_type.items())),
             profile=self.config.profile, duration_s=round(elapsed, 3), requests=self.requests,
             batch=self.batch, seed=self.config.seed, errors_by_reason=dict(self.errors_by_reason),
-            funnel=self.sim.stats.as_dict(),
+            retried=self.retried, funnel=self.sim.stats.as_dict(),
         )
 
 

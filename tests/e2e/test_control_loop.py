@@ -6,6 +6,7 @@ Each test prints what it measured (reaction times, weight and replica sequences)
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -78,9 +79,12 @@ def reversals(values: list[int]) -> int:
     return sum(1 for a, b in zip(steps, steps[1:], strict=False) if (a > 0) != (b > 0))
 
 
-def test_prometheus_stopped_policies_hold_and_say_why(live_stack: Settings) -> None:
+def test_prometheus_stopped_policies_hold_and_say_why(live_stack: Settings, live_env: dict[str, str]) -> None:
     settings = live_stack
     wait_for("a first tick", lambda: state(settings)["last_tick"], 60)
+    # While demo traffic flows, `ecomctl metrics` reads a positive rate for every event type...
+    flowing = wait_for("fresh ingest metrics", lambda: _fresh_metrics(live_env), 90, every_s=2)
+    assert all(flowing["event_types"][t]["rate"] > 0 for t in ("page_view", "cart", "purchase"))
     supervisor = CircusSupervisor(settings.state_dir, settings.host, settings.ports.circus,
                                   settings.ports.circus_pubsub)
     before = weights(settings)
@@ -98,9 +102,18 @@ def test_prometheus_stopped_policies_hold_and_say_why(live_stack: Settings) -> N
         assert weights(settings) == before
         changes = [e for e in entries(settings, "policy:ingest-failover", since) if e.result != "held"]
         assert changes == []
+        # ...and with Prometheus stopped it says stale, never a zero.
+        stopped = json.loads(ecomctl(live_env, "metrics", "--json"))
+        assert stopped["stale"] is True
+        assert all(v is None for t in stopped["event_types"].values() for v in t.values())
     finally:
         supervisor.call("start", name="prometheus", waiting=True)
         wait_for("Prometheus back", lambda: _ok(f"{settings.prometheus_url}/-/ready"), 60)
+
+
+def _fresh_metrics(env: dict[str, str]) -> dict[str, Any] | None:
+    document: dict[str, Any] = json.loads(ecomctl(env, "metrics", "--json"))
+    return None if document["stale"] else document
 
 
 def _ok(url: str) -> bool:

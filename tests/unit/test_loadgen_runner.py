@@ -97,7 +97,8 @@ def test_outcomes_are_counted_in_events_not_requests(
     assert summary.sent == 400
     assert (summary.accepted, summary.rejected, summary.errors) == (400 - errors - rejected, rejected, errors)
     assert summary.errors_by_reason == reasons
-    assert summary.requests == len(seen)
+    # A refused connection is tried a second time (see the keep-alive test below).
+    assert len(seen) == summary.requests * (2 if summary.retried else 1)
     assert max(len(_events(r)) for r in seen) == batch
     # Batches fill up to the size; each scheduler tick may end with one partial batch.
     assert 400 // batch <= summary.requests <= 2 * 400 / batch
@@ -167,3 +168,25 @@ def test_progress_reaches_the_total() -> None:
     )
     assert updates[-1] == (300, 300)
     assert [d for d, _ in updates] == sorted(d for d, _ in updates)
+
+
+@pytest.mark.parametrize(
+    ("failures_per_request", "accepted", "errors", "retried"),
+    [(0, 400, 0, 0), (1, 400, 0, 400), (2, 0, 400, 400)],
+    ids=["never-dropped", "dropped-once-then-answered", "dropped-twice"],
+)
+def test_a_dropped_keep_alive_connection_is_retried_once(
+    failures_per_request: int, accepted: int, errors: int, retried: int
+) -> None:
+    attempts: dict[bytes, int] = {}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        attempts[body] = attempts.get(body, 0) + 1
+        if attempts[body] <= failures_per_request:
+            raise httpx.RemoteProtocolError("Server disconnected without a response", request=request)
+        return accept_all(request)
+
+    summary = _run(flaky, batch=10)
+    assert (summary.accepted, summary.errors, summary.retried) == (accepted, errors, retried)
+    assert summary.errors_by_reason == ({"RemoteProtocolError": 400} if errors else {})
