@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=15,
+        timeout_keep_alive=30,  # producers reuse connections; a short idle timeout races their sends
     )
 
 
