@@ -183,16 +183,18 @@ class DurableSpool:
         seq0, offset0 = self._cursor
         count = 0
         for seq in [s for s in self._segments if s >= seq0]:
-            data = self._path(seq).read_bytes()[: self._sizes[seq]]
-            pos = offset0 if seq == seq0 else 0
-            while pos + HEADER.size <= len(data):
-                length, _ = HEADER.unpack_from(data, pos)
-                body = data[pos + HEADER.size : pos + HEADER.size + length]
-                pos += HEADER.size + length
-                yield Record.decode(body), (seq, pos)
-                count += 1
-                if limit is not None and count >= limit:
-                    return
+            pos, end = (offset0 if seq == seq0 else 0), self._sizes[seq]
+            with self._path(seq).open("rb") as handle:
+                # Stream from the cursor: replay reads each byte once, not a segment per batch.
+                handle.seek(pos)
+                while pos + HEADER.size <= end:
+                    length, _ = HEADER.unpack(handle.read(HEADER.size))
+                    body = handle.read(length)
+                    pos += HEADER.size + length
+                    yield Record.decode(body), (seq, pos)
+                    count += 1
+                    if limit is not None and count >= limit:
+                        return
 
     def advance(self, position: tuple[int, int], replayed: int) -> None:
         """Move the cursor past acknowledged records; delete fully replayed segments."""
