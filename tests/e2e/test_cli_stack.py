@@ -18,6 +18,7 @@ from tests.conftest import make_settings, settings_env
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 ECOMCTL = str(REPO / ".venv" / "bin" / "ecomctl")
+JOBS = {"gateway", "consumer", "controlplane", "prometheus"}  # every scrape job of the stack
 
 
 def run(
@@ -54,7 +55,7 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
             ("console", settings.console_url),
         ]:
             assert components[name] == {"healthy": True, "endpoint": endpoint}
-        assert scraped_jobs(settings.prometheus_url) >= {"gateway", "consumer", "controlplane", "prometheus"}
+        assert scraped_jobs(settings.prometheus_url) >= JOBS
         again = run(["up", "--detach"], env, cwd=tmp_path)
         assert again.returncode == 2
         assert "already up" in again.stderr
@@ -81,7 +82,7 @@ def scraped_jobs(prometheus_url: str, timeout: float = 30) -> set[str]:
             "result"
         ]
         jobs = {r["metric"]["job"] for r in result}
-        if {"gateway", "consumer", "controlplane"} <= jobs:
+        if JOBS <= jobs:
             break
         time.sleep(1)
     return jobs
