@@ -10,8 +10,6 @@ Construction wires everything and opens nothing; ``start()`` connects and starts
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -28,13 +26,9 @@ from controlplane.loop import ControlLoop, LoopMetrics, lag_source
 from controlplane.operations import policy_files
 from controlplane.settings import Settings
 from controlplane.state import StateStore
+from ingest.asgi import Receive, Scope, Send, send_body, send_json, serve_lifespan
 from policies.engine import PolicyEngine
 from policies.loader import load_policy_files
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ControlPlane:
@@ -65,6 +59,12 @@ class ControlPlane:
         self.loop.stop()
         self.prometheus.stop()
 
+    async def _startup(self) -> None:
+        self.start()
+
+    async def _shutdown(self) -> None:
+        self.stop()
+
     # ------------------------------------------------------------------------------------ HTTP
     def lag_document(self) -> dict[str, Any] | None:
         report = self.lag.latest()
@@ -72,50 +72,24 @@ class ControlPlane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send, self._startup, self._shutdown)
             return
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
         if method != "GET":
-            await _reply(send, 405, {"error": "only GET"})
+            await send_json(send, 405, {"error": "only GET"})
         elif path == "/healthz":
-            await _reply(send, 200, {"status": "ok"})
+            await send_json(send, 200, {"status": "ok"})
         elif path == "/metrics":
-            await _raw(send, 200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
+            await send_body(send, 200, generate_latest(self.registry), CONTENT_TYPE_LATEST.encode())
         elif path == "/api/lag":
             document = self.lag_document()
             if document is None:
-                await _reply(send, 503, {"error": "no lag round yet"})
+                await send_json(send, 503, {"error": "no lag round yet"})
             else:
-                await _reply(send, 200, document)
+                await send_json(send, 200, document)
         elif path == "/api/state":
-            await _reply(send, 200, self.loop.state_document())
+            await send_json(send, 200, self.loop.state_document())
         else:
-            await _reply(send, 404, {"error": f"no route {path}"})
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.start()
-                except Exception as exc:  # reported to uvicorn, which exits non-zero
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-
-async def _reply(send: Send, status: int, document: dict[str, Any]) -> None:
-    await _raw(send, status, json.dumps(document, default=str).encode(), "application/json")
-
-
-async def _raw(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+            await send_json(send, 404, {"error": f"no route {path}"})

@@ -14,13 +14,13 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingest.asgi import Receive, Scope, Send, send_body, send_json, serve_lifespan
 from ingest.chaos import ChaosSwitches
 from ingest.contracts import ContractRegistry
 from ingest.gateway.metrics import GatewayMetrics
@@ -30,11 +30,6 @@ from ingest.gateway.spool import DurableSpool, Record, SpoolFull
 from ingest.topics import TopicCatalog
 
 log = logging.getLogger("ecomctl.gateway")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 REPLAY_BATCH = 2000
 PROBE_EVERY_S = 1.0
@@ -114,42 +109,27 @@ class Gateway:
     # ASGI --------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send, self.startup, self.shutdown)
             return
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
         if path == "/v1/events":
             if method != "POST":
-                await _respond(send, 405, {"error": "use POST"}, ((b"allow", b"POST"),))
+                await send_json(send, 405, {"error": "use POST"}, ((b"allow", b"POST"),))
                 return
             await self._post_events(scope, receive, send)
         elif path == "/healthz" and method in ("GET", "HEAD"):
-            await _respond(send, 200, {"status": "ok", "gateway": self.settings.name})
+            await send_json(send, 200, {"status": "ok", "gateway": self.settings.name})
         elif path == "/readyz" and method in ("GET", "HEAD"):
             ready, detail = self.readiness()
-            await _respond(send, 200 if ready else 503, detail)
+            await send_json(send, 200 if ready else 503, detail)
         elif path == "/metrics" and method == "GET":
             self._refresh_gauges()
             body = generate_latest(self.metrics.registry)
-            await _raw(send, 200, body, CONTENT_TYPE_LATEST.encode())
+            await send_body(send, 200, body, CONTENT_TYPE_LATEST.encode())
         else:
-            await _respond(send, 404, {"error": f"no route {method} {path}"})
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:  # noqa: BLE001 - reported to the server, which exits
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+            await send_json(send, 404, {"error": f"no route {method} {path}"})
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         room = self.spool.max_bytes - self.spool.bytes_used
@@ -179,7 +159,7 @@ class Gateway:
             headers: tuple[tuple[bytes, bytes], ...] = ()
         except Reply as reply:
             status, body, headers = reply.status, {"error": reply.error}, reply.headers
-        await _respond(send, status, body, headers)
+        await send_json(send, status, body, headers)
         self.metrics.observe_request(status, time.perf_counter() - started)
 
     async def handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
@@ -384,26 +364,3 @@ def _dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:  # integers beyond 64 bits
         return json.dumps(value, separators=(",", ":")).encode()
-
-
-async def _respond(
-    send: Send, status: int, body: dict[str, Any], headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
-    await _raw(send, status, orjson.dumps(body), b"application/json", headers)
-
-
-async def _raw(
-    send: Send, status: int, body: bytes, content_type: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
