@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import threading
 import time
 import uuid
@@ -19,7 +18,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from controlplane.stack.stack import LocalStack
+from bench.common import bench_stack, report
 from ingest.chaos import ChaosSwitches
 from ingest.consumers.config import for_group
 from ingest.consumers.metrics import ConsumerMetrics
@@ -27,7 +26,6 @@ from ingest.consumers.sinks.sqlite import SqliteSink
 from ingest.consumers.worker import ConsumerWorker
 from ingest.contracts import ContractRegistry
 from ingest.topics import load_topics
-from tests.conftest import make_settings
 
 GROUP = "page-views-aggregator"
 PARTITIONS = 6
@@ -105,28 +103,23 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ecomctl-bench-") as tmp:
-        home = Path(tmp)
-        stack = LocalStack(make_settings(home / ".ecomctl"), ("kafka",))
-        stack.start()
-        try:
-            bootstrap = stack.settings.kafka_bootstrap
-            topic = f"bench-page-views-{uuid.uuid4().hex[:8]}"
-            admin = AdminClient({"bootstrap.servers": bootstrap})
-            admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(30)
-            produce(bootstrap, topic, page_views(args.events))
-            raw_s = raw_consume(bootstrap, topic, args.events, args.batch)
-            idem_s = idempotent_consume(bootstrap, topic, args.events, args.batch, home)
-        finally:
-            stack.stop()
+    with bench_stack(("kafka",)) as stack:
+        bootstrap = stack.settings.kafka_bootstrap
+        topic = f"bench-page-views-{uuid.uuid4().hex[:8]}"
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(30)
+        produce(bootstrap, topic, page_views(args.events))
+        raw_s = raw_consume(bootstrap, topic, args.events, args.batch)
+        home = stack.settings.state_dir.parent
+        idem_s = idempotent_consume(bootstrap, topic, args.events, args.batch, home)
     idem_rate, raw_rate = args.events / idem_s, args.events / raw_s
-    print(json.dumps({
-        "bench": "consumer",
-        "figures": {"idempotent_sqlite_events_per_s": round(idem_rate), "events": args.events,
-                    "batch": args.batch, "seconds": round(idem_s, 3)},
-        "baseline": {"raw_consume_events_per_s": round(raw_rate), "seconds": round(raw_s, 3)},
-        "ratio": round(idem_rate / raw_rate, 3),
-    }))
+    report(
+        "consumer",
+        figures={"idempotent_sqlite_events_per_s": round(idem_rate), "events": args.events,
+                 "batch": args.batch, "seconds": round(idem_s, 3)},
+        baseline={"raw_consume_events_per_s": round(raw_rate), "seconds": round(raw_s, 3)},
+        ratio=idem_rate / raw_rate,
+    )
 
 
 if __name__ == "__main__":

@@ -13,22 +13,18 @@ Prints one JSON line: {"bench": "lag", "figures": {...}, "baseline": {...}, "rat
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
+from bench.common import bench_stack, report
 from collectors.kafka_lag import KafkaLagCollector
 from collectors.settings import LagSettings
-from controlplane.stack.stack import LocalStack
 from controlplane.stack.topics import wait_for_leaders
-from tests.conftest import make_settings
 
 GROUP_PREFIX = "bench-lag-"
 TIMEOUT_S = 30.0
@@ -96,30 +92,25 @@ def main() -> None:
     parser.add_argument("--messages-per-partition", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ecomctl-bench-") as tmp:
-        stack = LocalStack(make_settings(Path(tmp) / ".ecomctl"), ("kafka",))
-        stack.start()
-        try:
-            bootstrap = stack.settings.kafka_bootstrap
-            topic = f"bench-lag-{int(time.time())}"
-            expected = prepare(bootstrap, topic, args.partitions, args.groups, args.messages_per_partition)
-            durations, batched_lag, seen = batched_snapshots(bootstrap, args.rounds)
-            naive_s, naive_lag, requests = naive_snapshot(bootstrap, topic, args.partitions, args.groups)
-        finally:
-            stack.stop()
+    with bench_stack(("kafka",)) as stack:
+        bootstrap = stack.settings.kafka_bootstrap
+        topic = f"bench-lag-{int(time.time())}"
+        expected = prepare(bootstrap, topic, args.partitions, args.groups, args.messages_per_partition)
+        durations, batched_lag, seen = batched_snapshots(bootstrap, args.rounds)
+        naive_s, naive_lag, requests = naive_snapshot(bootstrap, topic, args.partitions, args.groups)
     assert batched_lag == naive_lag == expected, (batched_lag, naive_lag, expected)
     assert seen == args.partitions * args.groups, seen
     snapshot_s = statistics.median(durations)
-    print(json.dumps({
-        "bench": "lag",
-        "figures": {"snapshot_s_median": round(snapshot_s, 4), "snapshot_s_max": round(max(durations), 4),
+    report(
+        "lag",
+        figures={"snapshot_s_median": round(snapshot_s, 4), "snapshot_s_max": round(max(durations), 4),
                     "groups": args.groups, "partitions": args.partitions, "group_partitions": seen,
                     "total_lag": batched_lag, "rounds": args.rounds, "goal_s": 1.0,
-                    "within_goal": snapshot_s < 1.0},
-        "baseline": {"naive_snapshot_s": round(naive_s, 3), "requests": requests,
-                     "approach": "one committed-offset and one end-offset request per group partition"},
-        "ratio": round(naive_s / snapshot_s, 1),
-    }))
+                 "within_goal": snapshot_s < 1.0},
+        baseline={"naive_snapshot_s": round(naive_s, 3), "requests": requests,
+                  "approach": "one committed-offset and one end-offset request per group partition"},
+        ratio=naive_s / snapshot_s,
+    )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,14 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         yield conn
 
 
+def create_schema(path: Path, schema: str) -> None:
+    """Make the database file (WAL: the loop writes while CLI and console read) and its tables."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(schema)
+
+
 def sample_document(sample: Sample) -> dict[str, Any]:
     return {"name": sample.name, "value": sample.value, "at": sample.at.isoformat(),
             "labels": dict(sample.labels)}
@@ -83,10 +91,7 @@ class AuditLog:
         self.path = path
 
     def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with connect(self.path) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
+        create_schema(self.path, SCHEMA)
 
     def record(self, result: ActionResult, decision: Decision | None = None,
                inputs: Sequence[Sample] = ()) -> int:

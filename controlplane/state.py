@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from controlplane.audit import connect
+from controlplane.audit import connect, create_schema
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policy_pause (
@@ -41,10 +41,7 @@ class StateStore:
         self.path = path
 
     def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with connect(self.path) as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
+        create_schema(self.path, SCHEMA)
 
     def read(self) -> ControlState:
         with connect(self.path) as conn:

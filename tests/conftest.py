@@ -3,7 +3,6 @@ the product's own stack code on free loopback ports, and stopped by pid at the e
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from controlplane.settings import Settings
 from controlplane.stack.components import INFRASTRUCTURE, default_components
+from controlplane.stack.components import settings_env as components_env
 from controlplane.stack.ports import free_loopback_ports, free_stack_ports
 from controlplane.stack.stack import LocalStack
 from controlplane.stack.supervisor import pid_alive
@@ -29,14 +29,12 @@ def make_settings(state_dir: Path, **overrides: object) -> Settings:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment that makes a child `ecomctl` see the same settings."""
-    env = dict(os.environ)
-    env["ECOMCTL_STATE_DIR"] = str(settings.state_dir)
-    env["ECOMCTL_INGEST_API_KEYS"] = ",".join(settings.ingest_api_keys)
-    env["ECOMCTL_CONSOLE_USERS"] = ",".join(settings.console_users)
-    for name, port in settings.ports.model_dump().items():
-        env[f"ECOMCTL_PORTS__{name.upper()}"] = str(port)
-    return env
+    """Environment that makes a child `ecomctl` see the same settings (console users included)."""
+    return {
+        **os.environ,
+        **components_env(settings),
+        "ECOMCTL_CONSOLE_USERS": ",".join(settings.console_users),
+    }
 
 
 def start_stack(settings: Settings, components: tuple[str, ...]) -> Iterator[LocalStack]:
@@ -98,10 +96,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def live_env(live_stack: Settings) -> dict[str, str]:
     """Environment for a child `ecomctl` that talks to ``live_stack``."""
-    env = settings_env(live_stack)
-    env["ECOMCTL_POLICIES"] = json.dumps([str(p) for p in live_stack.policies])
-    env["ECOMCTL_LOOP_INTERVAL_S"] = str(live_stack.loop_interval_s)
-    return env
+    return settings_env(live_stack)
 
 
 @pytest.fixture(scope="session")

@@ -311,10 +311,6 @@ def build(settings: Settings, names: tuple[str, ...]) -> list[Component]:
     return [component for name in ordered for component in REGISTRY[name](settings)]
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def default_components(settings: Settings, traffic: bool = True) -> tuple[str, ...]:
     """Everything `ecomctl up` runs (demo traffic unless ``traffic`` is False)."""
     return tuple(name for name in REGISTRY if traffic or name != "traffic")

@@ -182,14 +182,13 @@ class LocalStack:
     def _stop_services_first(self) -> None:
         """Stop in reverse start order while Kafka still runs: traffic first, then the control plane,
         then consumers (they commit) and gateways (they flush); infrastructure last, with quit()."""
-        keys = [key for key in registry.REGISTRY if key in self.names and key not in registry.INFRASTRUCTURE]
-        for key in reversed(keys):
-            watchers = [c.service.name for c in self.components if c.name in _names_of(self.settings, key)]
-            try:
-                for watcher in watchers:
-                    self.supervisor.stop_watcher(watcher, timeout=40.0)
-            except StackError:
-                return  # the supervisor stopped answering: quit() and the pid checks take over
+        # self.components is in start (registry) order; infrastructure components are named as their keys.
+        services = [c.service.name for c in self.components if c.name not in registry.INFRASTRUCTURE]
+        try:
+            for watcher in reversed(services):
+                self.supervisor.stop_watcher(watcher, timeout=40.0)
+        except StackError:
+            return  # the supervisor stopped answering: quit() and the pid checks take over
 
     def _stop_supervisor(self, circusd_pid: int, pids: dict[str, list[int]]) -> list[int]:
         children = [p for group in pids.values() for p in group]
@@ -197,10 +196,6 @@ class LocalStack:
         if not wait_gone(children, 30.0):
             terminate_pids(children)
         return [circusd_pid, *children]
-
-
-def _names_of(settings: Settings, key: str) -> set[str]:
-    return {c.name for c in registry.REGISTRY[key](settings)}
 
 
 def bootstrap(
